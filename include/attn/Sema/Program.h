@@ -1,0 +1,126 @@
+//===- Program.h - The checked, typed model ---------------------*- C++ -*-===//
+//
+// Sema turns the syntax trees of a model and its imports into a Program: every
+// name resolved, every function call inlined, every expression typed. The
+// expressions form a DAG of Nodes (a definition used twice is one node).
+//
+// Types follow the index notation of the language. A node has
+//  - `free`: the index variables it still depends on (e.g. `x[i]` has i free),
+//  - `shape`: its remaining trailing axes (x[i] of x : [S, D] has shape [D]),
+//  - `perExample`: whether it has the implicit batch axis (it depends on an
+//    input). Parameters and constants do not.
+// A definition `q[i] = e` turns the free variable i of e into q's leading axis.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "attn/AST/AST.h"
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace attn::sema {
+
+/// One axis size. Compile-time sizes have a value (and usually the name of
+/// their `dim`); run-time sizes (sequence lengths) are known by name only.
+struct Dim {
+  std::string name;  // "D", "S"; empty for an anonymous size like 128
+  long long size = -1; // -1: a run-time size
+  bool runtime() const { return size < 0; }
+  std::string str() const; // "S", "D=64", "128"
+};
+/// Run-time sizes agree when they have the same name, compile-time sizes when
+/// they have the same value (so `dim K = D / H` agrees with a literal 16).
+bool sameDim(const Dim &a, const Dim &b);
+
+using Shape = std::vector<Dim>;
+std::string shapeStr(const Shape &shape);
+
+enum class ElemType { F32, I32 };
+
+struct IndexVar {
+  std::string name;
+  Dim dim;
+  Location loc; // where its range was determined
+};
+
+struct Node;
+using NodePtr = std::shared_ptr<Node>;
+
+struct Node {
+  enum Kind {
+    Constant, // scalar literal (or a dim's value)
+    Input,    // model input, argIndex into Program::inputs
+    Param,    // parameter, argIndex into Program::params
+    Bind,     // operand[0][vars...]: its leading axes become free `vars`
+    Define,   // turns free `vars` of operand[0] into leading axes
+    Binary,   // + - * / max min, broadcast by index and by trailing axes
+    Unary,    // fn(operand)
+    Contract, // sum over operand0 axis lhsAxis x operand1 axis rhsAxis (@ .)
+    Reduce,   // sum/mean/max/min over `over` (null: the last trailing axis)
+    Softmax,  // softmax over `over` (null: the last trailing axis)
+    Concat,   // along the last trailing axis
+    Slice,    // [start, start+size) of the last trailing axis
+    Reshape,  // of the trailing axes (heads / merge)
+    Gather,   // operand0 = table [V, ...], operand1 = int ids
+  } kind;
+  Location loc;
+  ElemType elem = ElemType::F32;
+  std::vector<const IndexVar *> free;
+  Shape shape;
+  bool perExample = false;
+  std::vector<NodePtr> operands;
+
+  double value = 0;                   // Constant
+  unsigned argIndex = 0;              // Input, Param
+  std::string name;                   // Input/Param/Define: a name for output
+  std::vector<const IndexVar *> vars; // Bind, Define
+  char op = 0;                        // Binary: + - * / and 'M' max, 'm' min
+  std::string fn;                     // Unary: tanh, sigmoid, ...
+  double alpha = 0.01;                // Unary leaky_relu
+  int lhsAxis = 0, rhsAxis = 0;       // Contract: trailing axes contracted
+  ast::ReduceKind reduce = ast::ReduceKind::Sum;
+  const IndexVar *over = nullptr;     // Reduce, Softmax
+  ast::Relation relation = ast::Relation::None;
+  const IndexVar *relationVar = nullptr;
+  long long sliceStart = 0;           // Slice
+
+  Node(Kind kind, Location loc) : kind(kind), loc(loc) {}
+  bool hasFree(const IndexVar *v) const;
+};
+
+struct InputInfo {
+  std::string name;
+  ElemType elem;
+  Shape shape; // per example (without the batch)
+  Location loc;
+};
+
+struct ParamInfo {
+  std::string name;
+  Shape shape;
+  std::string init; // zeros ones constant uniform normal xavier xavier_normal orthogonal
+  std::vector<double> initArgs;
+  Location loc;
+};
+
+struct OutputInfo {
+  std::string name;
+  NodePtr value; // no free variables, perExample
+  Location loc;
+};
+
+struct Program {
+  std::string name;
+  Location loc;
+  std::vector<Dim> dims;                // declared, in order
+  std::vector<std::string> runtimeDims; // those used by inputs: each has lengths
+  std::vector<InputInfo> inputs;
+  std::vector<ParamInfo> params;
+  std::vector<OutputInfo> outputs;
+  std::deque<IndexVar> indexVars; // owns every IndexVar referenced by nodes
+};
+
+} // namespace attn::sema

@@ -1,0 +1,81 @@
+//===- Elaborator.h - Typing and inlining of expressions --------*- C++ -*-===//
+//
+// The Elaborator resolves names, infers index ranges and shapes, inlines
+// function calls and builds the typed Node DAG of the model's definitions.
+// Errors are reported and yield null nodes, which every caller passes on
+// silently, so one mistake produces one message.
+//
+//===----------------------------------------------------------------------===//
+#pragma once
+
+#include "attn/Sema/Program.h"
+#include "attn/Support/Diagnostics.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace attn::sema {
+
+class Elaborator {
+public:
+  Elaborator(Program &program, DiagnosticEngine &diags,
+             const std::map<std::string, Dim> &dims,
+             const std::map<std::string, const ast::FuncDef *> &funcs);
+
+  /// Registers the model's global names (inputs, params, definitions).
+  void declareInput(const std::string &name, unsigned index);
+  void declareParam(const std::string &name, unsigned index);
+  void declareDefinition(const ast::Definition &def);
+
+  /// Elaborates a global definition (on demand, detecting cycles).
+  NodePtr global(const std::string &name, Location use);
+
+private:
+  struct GlobalEntry {
+    enum Kind { Input, Param, Definition } kind;
+    unsigned index = 0;
+    const ast::Definition *def = nullptr;
+    NodePtr node;
+    enum State { Todo, InProgress, Done } state = Todo;
+  };
+
+  /// Names visible while elaborating one expression.
+  struct Scope {
+    std::map<std::string, NodePtr> locals;         // function params + locals
+    std::map<std::string, const IndexVar *> indices; // this definition's
+  };
+
+  Program &program;
+  DiagnosticEngine &diags;
+  const std::map<std::string, Dim> &dims;
+  const std::map<std::string, const ast::FuncDef *> &funcs;
+  std::map<std::string, GlobalEntry> globals;
+  std::vector<std::string> definitionStack; // for cycle messages
+  std::vector<std::pair<const ast::FuncDef *, Location>> callStack;
+
+  void error(Location loc, const std::string &message);
+
+  NodePtr definition(const ast::Definition &def, Scope &scope);
+  NodePtr expr(const ast::Expr &e, Scope &scope);
+  NodePtr name(const ast::Expr &e, Scope &scope);
+  NodePtr index(const ast::Expr &e, Scope &scope);
+  NodePtr binary(const ast::Expr &e, Scope &scope);
+  NodePtr reduce(const ast::Expr &e, Scope &scope);
+  NodePtr call(const ast::Expr &e, Scope &scope);
+  NodePtr builtin(const ast::Expr &e, Scope &scope, bool &handled);
+  NodePtr userCall(const ast::Expr &e, const ast::FuncDef &func, Scope &scope);
+
+  // Node constructors that compute types.
+  NodePtr makeConstant(Location loc, double value);
+  NodePtr makeUnary(Location loc, const std::string &fn, NodePtr x,
+                    double alpha = 0.01);
+  NodePtr makeBinary(Location loc, char op, NodePtr a, NodePtr b);
+  NodePtr makeContract(Location loc, NodePtr a, NodePtr b, bool dot);
+  NodePtr makeReduceLast(Location loc, ast::ReduceKind kind, NodePtr x);
+
+  bool requireFloat(const NodePtr &node, Location loc, const char *what);
+  std::string suggest(const std::string &name, Scope &scope) const;
+};
+
+} // namespace attn::sema
