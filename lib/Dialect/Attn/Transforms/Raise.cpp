@@ -1,0 +1,219 @@
+//===- Raise.cpp - attn-raise ---------------------------------------------===//
+//
+// Recognises attention scores and contexts spelled with generic ops
+// (contract, mul, reduce, ...) and rewrites them into attn.score and
+// attn.context, which later passes fuse and lower to dedicated kernels.
+//
+//===----------------------------------------------------------------------===//
+
+#include "PassDetail.h"
+
+#include "attn/Dialect/Attn/AttnOps.h"
+#include "attn/Dialect/Attn/Einsum.h"
+#include "attn/Dialect/Attn/Passes.h"
+
+#include "mlir/IR/Matchers.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+using namespace mlir;
+using namespace mlir::attn;
+
+namespace {
+
+/// Two terms "P x u" and "P y u" with the same prefix P and last letter u,
+/// and a result "P x y" (or "P x y u" when `keepLast`). Returns which input
+/// supplies the first of the two result positions (x): 0, 1, or -1 if the
+/// spec has another form.
+int matchPairSpec(const EinsumSpec &spec, bool keepLast) {
+  if (spec.inputs.size() != 2)
+    return -1;
+  const std::string &a = spec.inputs[0], &b = spec.inputs[1];
+  const std::string &out = spec.result;
+  size_t n = a.size();
+  if (n < 2 || b.size() != n || out.size() != (keepLast ? n + 1 : n))
+    return -1;
+  std::string prefix = a.substr(0, n - 2);
+  if (b.compare(0, n - 2, prefix) != 0 || out.compare(0, n - 2, prefix) != 0)
+    return -1;
+  if (a[n - 1] != b[n - 1] || (keepLast && out.back() != a[n - 1]))
+    return -1;
+  if (out[n - 2] == a[n - 2] && out[n - 1] == b[n - 2])
+    return 0;
+  if (out[n - 2] == b[n - 2] && out[n - 1] == a[n - 2])
+    return 1;
+  return -1;
+}
+
+Optional<EinsumSpec> specOf(ContractOp op) {
+  if (op.getLengths())
+    return llvm::None;
+  return EinsumSpec::parse(op.getSpec());
+}
+
+/// (a) contract "P t d, P s d -> P t s" => attn.score dot.
+struct ContractToDotScore : OpRewritePattern<ContractOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ContractOp op,
+                                PatternRewriter &rewriter) const override {
+    Optional<EinsumSpec> spec = specOf(op);
+    int query = spec ? matchPairSpec(*spec, /*keepLast=*/false) : -1;
+    if (query < 0)
+      return failure();
+    Value q = query == 0 ? op.getLhs() : op.getRhs();
+    Value k = query == 0 ? op.getRhs() : op.getLhs();
+    rewriter.replaceOpWithNewOp<ScoreOp>(
+        op, op.getType(), ScoreKindAttr::get(getContext(), ScoreKind::dot), q,
+        k, Value(), FloatAttr());
+    return success();
+  }
+};
+
+/// The scale of a dot or scaled_dot score.
+Optional<double> scaleOf(ScoreOp score) {
+  if (score.getKind() == ScoreKind::dot)
+    return 1.0;
+  if (score.getKind() == ScoreKind::scaled_dot)
+    return score.getScaleAttr().getValueAsDouble();
+  return llvm::None;
+}
+
+Optional<double> scalarConstant(Value value) {
+  FloatAttr attr;
+  if (!value.getDefiningOp<ConstantOp>() || !matchPattern(value, m_Constant(&attr)))
+    return llvm::None;
+  return attr.getValueAsDouble();
+}
+
+/// (b) score * c, c * score, score / c => attn.score scaled_dot, when the
+/// score has no other use and the spec only broadcasts the scalar.
+template <typename OpTy>
+struct ScaleScore : OpRewritePattern<OpTy> {
+  using OpRewritePattern<OpTy>::OpRewritePattern;
+  LogicalResult matchAndRewrite(OpTy op,
+                                PatternRewriter &rewriter) const override {
+    constexpr bool isDiv = std::is_same<OpTy, DivOp>::value;
+    Optional<StringRef> specStr = op.getSpec();
+    Optional<EinsumSpec> spec =
+        specStr ? EinsumSpec::parse(*specStr) : Optional<EinsumSpec>();
+    if (!spec)
+      return failure();
+    for (int scoreIndex = 0; scoreIndex < (isDiv ? 1 : 2); ++scoreIndex) {
+      Value scoreValue = op->getOperand(scoreIndex);
+      auto score = scoreValue.getDefiningOp<ScoreOp>();
+      Optional<double> c = scalarConstant(op->getOperand(1 - scoreIndex));
+      if (!score || !score->hasOneUse() || !c || !scaleOf(score))
+        continue;
+      if (spec->inputs[scoreIndex] != spec->result ||
+          !spec->inputs[1 - scoreIndex].empty())
+        continue;
+      if (isDiv && *c == 0.0)
+        continue;
+      double scale = isDiv ? *scaleOf(score) / *c : *scaleOf(score) * *c;
+      rewriter.template replaceOpWithNewOp<ScoreOp>(
+          op, op.getType(),
+          ScoreKindAttr::get(rewriter.getContext(), ScoreKind::scaled_dot),
+          score.getQ(), score.getK(), Value(),
+          rewriter.getF32FloatAttr(static_cast<float>(scale)));
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// (c) contract "P t s, P s e -> P t e" of a soft alignment over its last
+/// axis => attn.context.
+struct ContractToContext : OpRewritePattern<ContractOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  static bool isSoftAlignOverLastAxis(Value value, size_t rank) {
+    auto align = value.getDefiningOp<AlignOp>();
+    return align && align.getMode() == AlignMode::soft &&
+           align.getAxis() + 1 == rank;
+  }
+
+  LogicalResult matchAndRewrite(ContractOp op,
+                                PatternRewriter &rewriter) const override {
+    Optional<EinsumSpec> spec = specOf(op);
+    if (!spec || spec->inputs.size() != 2)
+      return failure();
+    // alpha "P t s", v "P s e", result "P t e", in either operand order.
+    for (int alphaIndex = 0; alphaIndex < 2; ++alphaIndex) {
+      const std::string &alpha = spec->inputs[alphaIndex];
+      const std::string &v = spec->inputs[1 - alphaIndex];
+      const std::string &out = spec->result;
+      size_t n = alpha.size();
+      if (n < 2 || v.size() != n || out.size() != n)
+        continue;
+      std::string prefix = alpha.substr(0, n - 2);
+      if (v.compare(0, n - 2, prefix) != 0 ||
+          out.compare(0, n - 2, prefix) != 0 || v[n - 2] != alpha[n - 1] ||
+          out[n - 2] != alpha[n - 2] || out[n - 1] != v[n - 1])
+        continue;
+      Value alphaValue = op->getOperand(alphaIndex);
+      if (!isSoftAlignOverLastAxis(alphaValue, n))
+        continue;
+      rewriter.replaceOpWithNewOp<ContextOp>(op, op.getType(), alphaValue,
+                                             op->getOperand(1 - alphaIndex));
+      return success();
+    }
+    return failure();
+  }
+};
+
+/// (d) reduce_sum_a(w[a] * tanh(q[P t a] + k[P s a])) => attn.score additive.
+struct AdditiveScore : OpRewritePattern<ReduceOp> {
+  using OpRewritePattern::OpRewritePattern;
+  LogicalResult matchAndRewrite(ReduceOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getKind() != ReduceKind::sum || op.getLengths() || op.getRel())
+      return failure();
+    auto mul = op.getX().getDefiningOp<MulOp>();
+    if (!mul || !mul->hasOneUse() || !mul.getSpec())
+      return failure();
+    Optional<EinsumSpec> mulSpec = EinsumSpec::parse(*mul.getSpec());
+    if (!mulSpec || mulSpec->inputs.size() != 2 ||
+        op.getAxis() + 1 != mulSpec->result.size())
+      return failure();
+    for (int tanhIndex = 0; tanhIndex < 2; ++tanhIndex) {
+      auto tanh = mul->getOperand(tanhIndex).getDefiningOp<UnaryOp>();
+      if (!tanh || tanh.getFn() != UnaryFn::tanh || !tanh->hasOneUse())
+        continue;
+      if (mulSpec->inputs[tanhIndex] != mulSpec->result ||
+          mulSpec->inputs[1 - tanhIndex] !=
+              std::string(1, mulSpec->result.back()))
+        continue;
+      auto add = tanh.getX().getDefiningOp<AddOp>();
+      if (!add || !add->hasOneUse() || !add.getSpec())
+        continue;
+      Optional<EinsumSpec> addSpec = EinsumSpec::parse(*add.getSpec());
+      int query = addSpec ? matchPairSpec(*addSpec, /*keepLast=*/true) : -1;
+      if (query < 0)
+        continue;
+      Value q = add->getOperand(query), k = add->getOperand(1 - query);
+      rewriter.replaceOpWithNewOp<ScoreOp>(
+          op, op.getType(),
+          ScoreKindAttr::get(getContext(), ScoreKind::additive), q, k,
+          mul->getOperand(1 - tanhIndex), FloatAttr());
+      return success();
+    }
+    return failure();
+  }
+};
+
+struct RaisePass : RaiseBase<RaisePass> {
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<ContractToDotScore, ScaleScore<MulOp>, ScaleScore<DivOp>,
+                 ContractToContext, AdditiveScore>(&getContext());
+    if (failed(applyPatternsAndFoldGreedily(getOperation(),
+                                            std::move(patterns))))
+      return signalPassFailure();
+  }
+};
+
+} // namespace
+
+std::unique_ptr<Pass> mlir::attn::createRaisePass() {
+  return std::make_unique<RaisePass>();
+}
