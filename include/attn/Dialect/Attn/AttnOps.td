@@ -587,7 +587,7 @@ def Attn_YieldOp : Op<Attn_Dialect, "yield", [NoSideEffect, ReturnLike,
     ```
   }];
   let arguments = (ins Variadic<Attn_Tensor>:$values);
-  let assemblyFormat = "$values attr-dict `:` type($values)";
+  let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
 }
 
 #endif // ATTN_OPS_TD
