@@ -1,1 +1,83 @@
-# attn_add_model(): compiles a .attn file with attnc and links it (filled in by the driver work).
+# attn_add_model(<target> <model.attn>
+#                [TARGET <host | host-cuda | Halide target string>]
+#                [DEFINES NAME=VALUE ...] [IMPORT_DIRS <dir> ...] [NO_FUSE])
+#
+# Compiles a .attn model with attnc at build time and makes <target> a library
+# to link: it carries lib<model>.a, the include folder of <model>.h, the
+# runtime attnrt, and the Halide runtime for the chosen target (one per target
+# in the whole project, so several models link together).
+#
+#   attn_add_model(encoder_model encoder.attn DEFINES H=8)
+#   add_executable(app main.cpp)
+#   target_link_libraries(app PRIVATE encoder_model)   # then #include "<model>.h"
+#
+# The model name is the one after `model` in the file.
+
+if(TARGET attnc)
+  set(ATTNC_COMMAND $<TARGET_FILE:attnc>)
+  set(ATTNC_DEPENDS attnc)
+else()
+  find_program(ATTNC_EXECUTABLE attnc REQUIRED)
+  set(ATTNC_COMMAND ${ATTNC_EXECUTABLE})
+  set(ATTNC_DEPENDS)
+endif()
+
+# The Halide runtime for one target string: <name> is an INTERFACE library.
+function(attn_halide_runtime out_var halide_target)
+  string(MAKE_C_IDENTIFIER "attn_halide_runtime_${halide_target}" name)
+  if(NOT TARGET ${name})
+    set(dir ${CMAKE_BINARY_DIR}/attn_runtime/${name})
+    add_custom_command(
+      OUTPUT ${dir}/libattn_halide_runtime.a
+      COMMAND ${ATTNC_COMMAND} --emit=runtime --target=${halide_target} -o ${dir}
+      DEPENDS ${ATTNC_DEPENDS}
+      COMMENT "attnc: Halide runtime for ${halide_target}"
+      VERBATIM)
+    add_custom_target(${name}_gen DEPENDS ${dir}/libattn_halide_runtime.a)
+    add_library(${name} INTERFACE)
+    add_dependencies(${name} ${name}_gen)
+    target_link_libraries(${name} INTERFACE ${dir}/libattn_halide_runtime.a
+                          Threads::Threads ${CMAKE_DL_LIBS})
+  endif()
+  set(${out_var} ${name} PARENT_SCOPE)
+endfunction()
+
+function(attn_add_model target source)
+  cmake_parse_arguments(ARG "NO_FUSE" "TARGET" "DEFINES;IMPORT_DIRS" ${ARGN})
+  if(NOT ARG_TARGET)
+    set(ARG_TARGET host)
+  endif()
+  get_filename_component(source ${source} ABSOLUTE)
+  file(STRINGS ${source} header REGEX "^[ \t]*model[ \t]+[A-Za-z_][A-Za-z0-9_]*")
+  if(NOT header)
+    message(FATAL_ERROR "attn_add_model: ${source} has no `model NAME` line")
+  endif()
+  list(GET header 0 header)
+  string(REGEX REPLACE "^[ \t]*model[ \t]+([A-Za-z_][A-Za-z0-9_]*).*" "\\1" model "${header}")
+
+  set(dir ${CMAKE_CURRENT_BINARY_DIR}/${target}_attnc)
+  set(args ${source} -o ${dir} --target=${ARG_TARGET})
+  foreach(d ${ARG_DEFINES})
+    list(APPEND args -D${d})
+  endforeach()
+  foreach(i ${ARG_IMPORT_DIRS})
+    list(APPEND args -I${i})
+  endforeach()
+  if(ARG_NO_FUSE)
+    list(APPEND args --no-fuse)
+  endif()
+  file(GLOB stdlib_files ${ATTNC_STDLIB_DIR}/*.attn)
+  add_custom_command(
+    OUTPUT ${dir}/lib${model}.a ${dir}/${model}.h
+    COMMAND ${ATTNC_COMMAND} ${args}
+    DEPENDS ${ATTNC_DEPENDS} ${source} ${stdlib_files}
+    COMMENT "attnc: ${model} (${ARG_TARGET})"
+    VERBATIM)
+  add_custom_target(${target}_gen DEPENDS ${dir}/lib${model}.a ${dir}/${model}.h)
+
+  attn_halide_runtime(runtime ${ARG_TARGET})
+  add_library(${target} INTERFACE)
+  add_dependencies(${target} ${target}_gen)
+  target_include_directories(${target} INTERFACE ${dir})
+  target_link_libraries(${target} INTERFACE ${dir}/lib${model}.a attnrt ${runtime})
+endfunction()

@@ -345,8 +345,39 @@ NodePtr Elaborator::makeConstant(Location loc, double value) {
   return node;
 }
 
+/// Folds fn(c) for a constant c (e.g. sqrt(len(q)) in a score).
+static bool foldUnary(const std::string &fn, double x, double alpha,
+                      double &out) {
+  if (fn == "neg")
+    out = -x;
+  else if (fn == "sqrt" && x >= 0)
+    out = std::sqrt(x);
+  else if (fn == "rsqrt" && x > 0)
+    out = 1 / std::sqrt(x);
+  else if (fn == "exp")
+    out = std::exp(x);
+  else if (fn == "log" && x > 0)
+    out = std::log(x);
+  else if (fn == "tanh")
+    out = std::tanh(x);
+  else if (fn == "sigmoid")
+    out = 1 / (1 + std::exp(-x));
+  else if (fn == "relu")
+    out = x > 0 ? x : 0;
+  else if (fn == "leaky_relu")
+    out = x > 0 ? x : alpha * x;
+  else if (fn == "abs")
+    out = std::fabs(x);
+  else
+    return false;
+  return true;
+}
+
 NodePtr Elaborator::makeUnary(Location loc, const std::string &fn, NodePtr x,
                               double alpha) {
+  double folded;
+  if (x->kind == Node::Constant && foldUnary(fn, x->value, alpha, folded))
+    return makeConstant(loc, folded);
   auto node = std::make_shared<Node>(Node::Unary, loc);
   node->fn = fn;
   node->alpha = alpha;
@@ -370,6 +401,13 @@ NodePtr Elaborator::makeBinary(Location loc, char op, NodePtr a, NodePtr b) {
                      longer[k + offset].str());
       return nullptr;
     }
+  }
+  if (a->kind == Node::Constant && b->kind == Node::Constant &&
+      !(op == '/' && b->value == 0)) {
+    double x = a->value, y = b->value;
+    double r = op == '+' ? x + y : op == '-' ? x - y : op == '*' ? x * y
+             : op == '/' ? x / y : op == 'M' ? std::max(x, y) : std::min(x, y);
+    return makeConstant(loc, r);
   }
   auto node = std::make_shared<Node>(Node::Binary, loc);
   node->op = op;

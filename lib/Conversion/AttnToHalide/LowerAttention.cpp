@@ -1,0 +1,130 @@
+//===- LowerAttention.cpp - attn.attention to the fused kernel ------------===//
+//
+// The fused op maps onto attn::kernels::fusedAttention, which works on 4-D
+// Funcs (d, t, h, b): [B, T, D] operands get a unit head axis, [B, H, T, D]
+// map directly. The kernel schedules itself and streams keys through an
+// online softmax; the T x S score matrix is never stored.
+//
+//===----------------------------------------------------------------------===//
+#include "Lowerer.h"
+
+#include "attn/Kernels/Attention.h"
+
+using namespace Halide;
+namespace attnd = mlir::attn;
+
+namespace attn {
+
+/// A 4-D view f(d, t, h, b) of an attention operand [B, (H,) T, D].
+static Func headView(const HalideTensor &x, const std::string &name) {
+  Var d("d"), t("t"), h("h"), b("b");
+  Func view(name);
+  if (x.rank() == 3)
+    view(d, t, h, b) = x.at({b, t, d});
+  else
+    view(d, t, h, b) = x.at({b, h, t, d});
+  return view;
+}
+
+bool Lowerer::lowerAttention(attnd::AttentionOp op, std::string &error) {
+  const HalideTensor &q = get(op.getQ()), &k = get(op.getK()),
+                     &v = get(op.getV());
+  size_t rank = q.rank();
+  if (rank != 3 && rank != 4) {
+    error = "attn.attention with " + std::to_string(rank - 2) +
+            " leading axes is not supported by the fused kernel (1 or 2: "
+            "batch, or batch and heads)";
+    return false;
+  }
+  auto qType = op.getQ().getType().cast<mlir::RankedTensorType>();
+  auto vType = op.getV().getType().cast<mlir::RankedTensorType>();
+  if (qType.isDynamicDim(rank - 1) || vType.isDynamicDim(rank - 1)) {
+    error = "attn.attention needs compile-time head and value sizes";
+    return false;
+  }
+  kernels::AttentionOptions options;
+  options.scale = op.getScale().convertToFloat();
+  options.causal = op.getCausal();
+  Func lengths;
+  if (op.getLengths()) {
+    const HalideTensor &len = get(op.getLengths());
+    Var b("b");
+    lengths = Func(freshName("key_lengths"));
+    lengths(b) = len.at({b});
+  }
+  options.hasLengths = op.getLengths() != nullptr;
+  std::string base = freshName("attention");
+  Func out = kernels::fusedAttention(
+      headView(q, base + "_q"), headView(k, base + "_k"),
+      headView(v, base + "_v"), lengths,
+      static_cast<int>(qType.getDimSize(rank - 1)),
+      static_cast<int>(vType.getDimSize(rank - 1)), q.extents[rank - 2],
+      k.extents[rank - 2], options, target);
+  stages.push_back({out, {}, StageRole::Attention, {}});
+
+  std::vector<Expr> extents(q.extents.begin(), q.extents.end() - 1);
+  extents.push_back(v.extents[rank - 1]);
+  HalideTensor t = define("attention_out", extents, [&](const AxisVars &axes) {
+    const auto &a = axes.vars;
+    return rank == 3 ? out(a[2], a[1], 0, a[0]) : out(a[3], a[2], a[1], a[0]);
+  });
+  record(op.getResult(), t);
+  return true;
+}
+
+bool Lowerer::lower(mlir::Operation *op, std::string &error) {
+  if (auto c = llvm::dyn_cast<attnd::ConstantOp>(op)) {
+    HalideTensor t;
+    t.func = Func(freshName("constant"));
+    t.func() = c.getValue().convertToFloat();
+    record(c.getResult(), t);
+    return true;
+  }
+  if (llvm::isa<attnd::AddOp, attnd::SubOp, attnd::MulOp, attnd::DivOp,
+                attnd::MaxOp, attnd::MinOp>(op))
+    return lowerBinary(op, error);
+  if (auto c = llvm::dyn_cast<attnd::ContractOp>(op))
+    return lowerContract(c, error);
+  if (auto a = llvm::dyn_cast<attnd::AttentionOp>(op))
+    return lowerAttention(a, error);
+
+  HalideTensor t;
+  if (auto u = llvm::dyn_cast<attnd::UnaryOp>(op))
+    t = lowerUnary(u);
+  else if (auto x = llvm::dyn_cast<attnd::TransposeOp>(op))
+    t = lowerTranspose(x);
+  else if (auto x = llvm::dyn_cast<attnd::ReshapeOp>(op))
+    t = lowerReshape(x);
+  else if (auto x = llvm::dyn_cast<attnd::ConcatOp>(op))
+    t = lowerConcat(x);
+  else if (auto x = llvm::dyn_cast<attnd::SliceOp>(op))
+    t = lowerSlice(x);
+  else if (auto x = llvm::dyn_cast<attnd::MaskOp>(op))
+    t = lowerMask(x);
+  else if (auto x = llvm::dyn_cast<attnd::GatherOp>(op))
+    t = lowerGather(x);
+  else if (auto x = llvm::dyn_cast<attnd::CombineHeadsOp>(op))
+    t = lowerCombineHeads(x);
+  else if (auto x = llvm::dyn_cast<attnd::ReduceOp>(op))
+    t = lowerReduce(x);
+  else if (auto x = llvm::dyn_cast<attnd::AlignOp>(op))
+    t = lowerAlign(x);
+  else if (auto x = llvm::dyn_cast<attnd::ScoreOp>(op))
+    t = lowerScore(x);
+  else if (auto x = llvm::dyn_cast<attnd::ContextOp>(op))
+    t = lowerContext(x);
+  else {
+    error = "'" + op->getName().getStringRef().str() +
+            "' cannot be lowered to Halide yet";
+    return false;
+  }
+  // Element-wise values read by several consumers are computed once.
+  if (t.role == StageRole::Inline && !op->getResult(0).hasOneUse() &&
+      !llvm::isa<attnd::TransposeOp, attnd::ReshapeOp, attnd::SliceOp>(op) &&
+      t.rank() > 0)
+    t.role = StageRole::Pointwise;
+  record(op->getResult(0), t);
+  return true;
+}
+
+} // namespace attn

@@ -1,0 +1,72 @@
+//===- Lowerer.h - Per-op lowering of the attn dialect ----------*- C++ -*-===//
+#pragma once
+
+#include "HalideTensor.h"
+
+#include "attn/Dialect/Attn/AttnOps.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <map>
+
+namespace attn {
+
+class Lowerer {
+public:
+  Lowerer(const Halide::Target &target) : target(target) {}
+
+  /// Binds a function argument to its lowered value.
+  void bind(mlir::Value value, HalideTensor tensor) { values[value] = tensor; }
+  /// Lowers one op; false + `error` if it is not supported.
+  bool lower(mlir::Operation *op, std::string &error);
+  const HalideTensor &get(mlir::Value value) const {
+    return values.find(value)->second;
+  }
+  /// Applies the CPU or GPU schedule to every materialised stage; `outputs`
+  /// are the pipeline outputs (always materialised).
+  void schedule(const std::vector<Halide::Func> &outputs);
+
+private:
+  const Halide::Target &target;
+  llvm::DenseMap<mlir::Value, HalideTensor> values;
+  std::vector<HalideTensor> stages; // materialised, in definition order
+  unsigned counter = 0;
+
+  std::string freshName(llvm::StringRef base) {
+    return base.str() + "_" + std::to_string(counter++);
+  }
+  /// The extent of axis `i` of `value`: a constant if its type says so.
+  Halide::Expr extent(mlir::Value value, unsigned i) const;
+  /// Extents of the letters of an einsum spec, from its operands.
+  std::map<char, Halide::Expr>
+  letterExtents(const std::vector<std::string> &terms,
+                const std::vector<mlir::Value> &operands) const;
+  HalideTensor define(llvm::StringRef name, std::vector<Halide::Expr> extents,
+                      const std::function<Halide::Expr(const AxisVars &)> &body);
+  void record(mlir::Value result, HalideTensor tensor);
+
+  bool lowerBinary(mlir::Operation *op, std::string &error);
+  HalideTensor lowerUnary(mlir::attn::UnaryOp op);
+  HalideTensor lowerTranspose(mlir::attn::TransposeOp op);
+  HalideTensor lowerReshape(mlir::attn::ReshapeOp op);
+  HalideTensor lowerConcat(mlir::attn::ConcatOp op);
+  HalideTensor lowerSlice(mlir::attn::SliceOp op);
+  HalideTensor lowerMask(mlir::attn::MaskOp op);
+  HalideTensor lowerGather(mlir::attn::GatherOp op);
+  HalideTensor lowerCombineHeads(mlir::attn::CombineHeadsOp op);
+  bool lowerContract(mlir::attn::ContractOp op, std::string &error);
+  HalideTensor lowerReduce(mlir::attn::ReduceOp op);
+  HalideTensor lowerAlign(mlir::attn::AlignOp op);
+  HalideTensor lowerScore(mlir::attn::ScoreOp op);
+  HalideTensor lowerContext(mlir::attn::ContextOp op);
+  bool lowerAttention(mlir::attn::AttentionOp op, std::string &error);
+
+  /// The keep-predicate of a masked reduction over `axis` at positions
+  /// `pos` (MLIR order, with the reduced axis replaced by `r`).
+  Halide::Expr keep(mlir::Value lengths, llvm::Optional<mlir::attn::PositionRel> rel,
+                    int64_t axis, int64_t relAxis,
+                    const std::vector<Halide::Expr> &pos) const;
+};
+
+} // namespace attn

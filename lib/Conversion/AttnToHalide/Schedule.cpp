@@ -1,0 +1,100 @@
+//===- Schedule.cpp - CPU and GPU schedules of the materialised stages ----===//
+//
+// Inline stages cost nothing of their own: they are fused into the loops of
+// their consumers. Every materialised stage is computed at root with:
+//  CPU: the innermost axis vectorised by 16 lanes (AVX-512 width for f32),
+//       the outermost axes fused and parallel (batch x heads ...), and for
+//       stages with an update (contractions, reductions) the reduction loop
+//       placed just outside the vector loop, so each output vector
+//       accumulates in registers while the reduction runs.
+//  GPU: the two innermost axes tiled over blocks x threads (16 x 16); the
+//       reduction loops stay inside each thread.
+// The fused attention kernel brings its own schedule (attn/Kernels).
+//
+//===----------------------------------------------------------------------===//
+#include "Lowerer.h"
+
+#include <set>
+
+using namespace Halide;
+
+namespace attn {
+namespace {
+
+constexpr int kVectorLanes = 16;
+
+void scheduleCPU(Func f, const std::vector<RVar> &reductionVars) {
+  std::vector<Var> args = f.args(); // innermost first
+  f.compute_root();
+  if (args.empty())
+    return;
+  Var inner = args[0];
+  auto parallelOuter = [&](auto &&stage) {
+    if (args.size() == 2) {
+      stage.parallel(args[1]);
+    } else if (args.size() >= 3) {
+      Var fused(f.name() + "_outer");
+      stage.fuse(args[args.size() - 2], args.back(), fused).parallel(fused);
+    }
+  };
+  f.vectorize(inner, kVectorLanes, TailStrategy::GuardWithIf);
+  parallelOuter(f);
+  for (int i = 0; i < f.num_update_definitions(); ++i) {
+    Stage update = f.update(i);
+    std::vector<VarOrRVar> order{inner};
+    for (const RVar &r : reductionVars)
+      order.push_back(r);
+    for (size_t k = 1; k < args.size(); ++k)
+      order.push_back(args[k]);
+    update.reorder(order);
+    update.vectorize(inner, kVectorLanes, TailStrategy::GuardWithIf);
+    parallelOuter(update);
+  }
+}
+
+void scheduleGPU(Func f) {
+  std::vector<Var> args = f.args();
+  f.compute_root();
+  auto tile = [&](auto &&stage) {
+    if (args.empty()) {
+      stage.gpu_single_thread();
+    } else if (args.size() == 1) {
+      Var bx, tx;
+      stage.gpu_tile(args[0], bx, tx, 64, TailStrategy::GuardWithIf);
+    } else {
+      Var bx, by, tx, ty;
+      stage.gpu_tile(args[0], args[1], bx, by, tx, ty, 16, 16,
+                     TailStrategy::GuardWithIf);
+    }
+  };
+  tile(f);
+  for (int i = 0; i < f.num_update_definitions(); ++i)
+    tile(f.update(i));
+}
+
+} // namespace
+
+void Lowerer::schedule(const std::vector<Func> &outputs) {
+  bool gpu = target.has_gpu_feature();
+  std::set<std::string> scheduled;
+  auto apply = [&](Func f, const std::vector<RVar> &rvars) {
+    if (!scheduled.insert(f.name()).second)
+      return;
+    if (gpu)
+      scheduleGPU(f);
+    else
+      scheduleCPU(f, rvars);
+  };
+  for (const HalideTensor &stage : stages) {
+    if (stage.role == StageRole::Attention) {
+      scheduled.insert(stage.func.name());
+      Func(stage.func).compute_root();
+      continue;
+    }
+    apply(stage.func, stage.reductionVars);
+  }
+  for (const Func &out : outputs)
+    apply(out, {});
+}
+
+} // namespace attn

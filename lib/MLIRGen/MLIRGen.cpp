@@ -1,0 +1,488 @@
+//===- MLIRGen.cpp - Typed program to the attn dialect --------------------===//
+//
+// Every Node becomes one MLIR value in its *canonical layout*: the batch axis
+// (if the node depends on an input), then the node's free index variables in
+// order, then its trailing axes. Index notation maps onto einsum-like `spec`
+// strings: each axis of an op gets a letter, and axes that are the same index
+// variable (or the same broadcast trailing axis) share it. Binding an index
+// (`x[i]`) only renames axes and emits nothing; a definition that reorders
+// indices emits an attn.transpose.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/MLIRGen/MLIRGen.h"
+
+#include "attn/Dialect/Attn/AttnDialect.h"
+#include "attn/Dialect/Attn/AttnOps.h"
+
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+#include <map>
+
+namespace attn {
+namespace {
+
+using sema::Dim;
+using sema::IndexVar;
+using sema::Node;
+using sema::NodePtr;
+using sema::Program;
+
+/// One axis of a value in canonical layout.
+struct Axis {
+  enum Kind { Batch, Var, Trail } kind;
+  const IndexVar *var = nullptr;
+  int trail = 0;
+  bool operator==(const Axis &o) const {
+    return kind == o.kind && var == o.var && trail == o.trail;
+  }
+};
+
+std::vector<Axis> canonicalAxes(const Node &n) {
+  std::vector<Axis> axes;
+  if (n.perExample)
+    axes.push_back({Axis::Batch});
+  for (const IndexVar *v : n.free)
+    axes.push_back({Axis::Var, v});
+  for (int k = 0; k < static_cast<int>(n.shape.size()); ++k)
+    axes.push_back({Axis::Trail, nullptr, k});
+  return axes;
+}
+
+/// Assigns letters to axes for one op's spec.
+class Letters {
+public:
+  char of(const Axis &axis) {
+    for (size_t i = 0; i < axes.size(); ++i)
+      if (axes[i] == axis)
+        return static_cast<char>('a' + i);
+    axes.push_back(axis);
+    return static_cast<char>('a' + axes.size() - 1);
+  }
+  char fresh() {
+    axes.push_back({Axis::Trail, nullptr, -1 - static_cast<int>(axes.size())});
+    return static_cast<char>('a' + axes.size() - 1);
+  }
+  std::string term(const std::vector<Axis> &list) {
+    std::string s;
+    for (const Axis &a : list)
+      s += of(a);
+    return s;
+  }
+
+private:
+  std::vector<Axis> axes;
+};
+
+class Generator {
+public:
+  Generator(mlir::MLIRContext &context, const Program &program)
+      : context(context), program(program), builder(&context) {}
+
+  mlir::OwningOpRef<mlir::ModuleOp> run() {
+    mlir::OwningOpRef<mlir::ModuleOp> module =
+        mlir::ModuleOp::create(loc(program.loc));
+    module->getOperation()->setAttr("attn.model", builder.getStringAttr(program.name));
+    createFunction(*module);
+    return module;
+  }
+
+private:
+  mlir::MLIRContext &context;
+  const Program &program;
+  mlir::OpBuilder builder;
+  std::map<const Node *, mlir::Value> values;
+  std::vector<mlir::Value> inputArgs, paramArgs;
+  std::map<std::string, mlir::Value> lengthsArgs;
+
+  mlir::Location loc(const Location &l) {
+    if (!l.valid())
+      return builder.getUnknownLoc();
+    return mlir::FileLineColLoc::get(&context, l.file->path, l.line, l.col);
+  }
+
+  static int64_t mlirSize(const Dim &d) {
+    return d.runtime() ? mlir::ShapedType::kDynamicSize : d.size;
+  }
+
+  static std::string dimName(const Dim &d) {
+    return d.name.empty() ? std::to_string(d.size) : d.name;
+  }
+
+  mlir::RankedTensorType tensorType(const std::vector<Axis> &axes,
+                                    const Node &n) {
+    llvm::SmallVector<int64_t, 6> shape;
+    for (const Axis &a : axes) {
+      if (a.kind == Axis::Batch)
+        shape.push_back(mlir::ShapedType::kDynamicSize);
+      else if (a.kind == Axis::Var)
+        shape.push_back(mlirSize(a.var->dim));
+      else
+        shape.push_back(mlirSize(n.shape[a.trail]));
+    }
+    mlir::Type elem = n.elem == sema::ElemType::I32
+                          ? mlir::Type(builder.getI32Type())
+                          : mlir::Type(builder.getF32Type());
+    return mlir::RankedTensorType::get(shape, elem);
+  }
+
+  mlir::ArrayAttr dimsAttr(bool batch, const sema::Shape &shape) {
+    llvm::SmallVector<mlir::Attribute, 6> names;
+    if (batch)
+      names.push_back(builder.getStringAttr(kBatchDimName));
+    for (const Dim &d : shape)
+      names.push_back(builder.getStringAttr(dimName(d)));
+    return builder.getArrayAttr(names);
+  }
+
+  mlir::RankedTensorType argType(bool batch, const sema::Shape &shape,
+                                 sema::ElemType elem) {
+    llvm::SmallVector<int64_t, 6> sizes;
+    if (batch)
+      sizes.push_back(mlir::ShapedType::kDynamicSize);
+    for (const Dim &d : shape)
+      sizes.push_back(mlirSize(d));
+    return mlir::RankedTensorType::get(
+        sizes, elem == sema::ElemType::I32 ? mlir::Type(builder.getI32Type())
+                                           : mlir::Type(builder.getF32Type()));
+  }
+
+  void createFunction(mlir::ModuleOp module) {
+    llvm::SmallVector<mlir::Type, 16> argTypes;
+    llvm::SmallVector<mlir::NamedAttrList, 16> argAttrs;
+    auto named = [&](const char *role, const std::string &name,
+                     mlir::ArrayAttr dims) {
+      mlir::NamedAttrList attrs;
+      attrs.append("attn.role", builder.getStringAttr(role));
+      attrs.append("attn.name", builder.getStringAttr(name));
+      attrs.append("attn.dims", dims);
+      return attrs;
+    };
+    for (const sema::InputInfo &in : program.inputs) {
+      argTypes.push_back(argType(true, in.shape, in.elem));
+      argAttrs.push_back(named("input", in.name, dimsAttr(true, in.shape)));
+    }
+    for (const std::string &d : program.runtimeDims) {
+      argTypes.push_back(mlir::attn::getLengthsType(&context));
+      argAttrs.push_back(named("lengths", d, dimsAttr(true, {})));
+    }
+    for (const sema::ParamInfo &p : program.params) {
+      argTypes.push_back(argType(false, p.shape, sema::ElemType::F32));
+      mlir::NamedAttrList attrs = named("param", p.name, dimsAttr(false, p.shape));
+      attrs.append("attn.init", builder.getStringAttr(p.init));
+      attrs.append("attn.init_args", builder.getF64ArrayAttr(p.initArgs));
+      argAttrs.push_back(attrs);
+    }
+    llvm::SmallVector<mlir::Type, 4> resultTypes;
+    llvm::SmallVector<mlir::NamedAttrList, 4> resultAttrs;
+    for (const sema::OutputInfo &o : program.outputs) {
+      resultTypes.push_back(argType(true, o.value->shape, sema::ElemType::F32));
+      mlir::NamedAttrList attrs;
+      attrs.append("attn.name", builder.getStringAttr(o.name));
+      attrs.append("attn.dims", dimsAttr(true, o.value->shape));
+      resultAttrs.push_back(attrs);
+    }
+
+    auto funcType = builder.getFunctionType(argTypes, resultTypes);
+    auto func = mlir::FuncOp::create(loc(program.loc), program.name + "_forward",
+                                     funcType);
+    for (unsigned i = 0; i < argAttrs.size(); ++i)
+      func.setArgAttrs(i, argAttrs[i].getAttrs());
+    for (unsigned i = 0; i < resultAttrs.size(); ++i)
+      func.setResultAttrs(i, resultAttrs[i].getAttrs());
+    module.push_back(func);
+
+    mlir::Block *entry = func.addEntryBlock();
+    builder.setInsertionPointToStart(entry);
+    unsigned arg = 0;
+    for (size_t i = 0; i < program.inputs.size(); ++i)
+      inputArgs.push_back(entry->getArgument(arg++));
+    for (const std::string &d : program.runtimeDims)
+      lengthsArgs[d] = entry->getArgument(arg++);
+    for (size_t i = 0; i < program.params.size(); ++i)
+      paramArgs.push_back(entry->getArgument(arg++));
+
+    llvm::SmallVector<mlir::Value, 4> results;
+    for (const sema::OutputInfo &o : program.outputs) {
+      mlir::Value v = emit(*o.value);
+      // Padded positions of outputs are zero, whatever the model computed.
+      for (size_t k = 0; k < o.value->shape.size(); ++k) {
+        const Dim &d = o.value->shape[k];
+        if (d.runtime())
+          v = builder.create<mlir::attn::MaskOp>(loc(o.loc), v,
+                                                 lengthsArgs.at(d.name), k + 1);
+      }
+      results.push_back(v);
+    }
+    builder.create<mlir::ReturnOp>(loc(program.loc), results);
+  }
+
+  mlir::Value lengthsFor(const Dim &d) {
+    auto it = lengthsArgs.find(d.name);
+    return it == lengthsArgs.end() ? mlir::Value() : it->second;
+  }
+
+  mlir::Value emit(const Node &n) {
+    auto it = values.find(&n);
+    if (it != values.end())
+      return it->second;
+    mlir::Value v = emitNode(n);
+    values[&n] = v;
+    return v;
+  }
+
+  /// `value` (canonical for `from`) rearranged into the axis order `to`.
+  mlir::Value permute(mlir::Value value, const std::vector<Axis> &from,
+                      const std::vector<Axis> &to, mlir::Location l) {
+    llvm::SmallVector<int64_t, 6> perm;
+    bool identity = true;
+    for (size_t i = 0; i < to.size(); ++i) {
+      auto pos = std::find(from.begin(), from.end(), to[i]) - from.begin();
+      perm.push_back(pos);
+      identity &= pos == static_cast<long>(i);
+    }
+    if (identity)
+      return value;
+    return builder.create<mlir::attn::TransposeOp>(l, value, perm);
+  }
+
+  /// Axes of operand `x` as seen from a result whose trailing rank is
+  /// `resultRank` (trailing axes right-aligned, as broadcasting does).
+  static std::vector<Axis> alignedAxes(const Node &x, size_t resultRank) {
+    std::vector<Axis> axes = canonicalAxes(x);
+    int shift = static_cast<int>(resultRank - x.shape.size());
+    for (Axis &a : axes)
+      if (a.kind == Axis::Trail)
+        a.trail += shift;
+    return axes;
+  }
+
+  mlir::Value emitNode(const Node &n) {
+    mlir::Location l = loc(n.loc);
+    std::vector<Axis> axes = canonicalAxes(n);
+    switch (n.kind) {
+    case Node::Constant:
+      return builder.create<mlir::attn::ConstantOp>(l, n.value);
+    case Node::Input:
+      return inputArgs[n.argIndex];
+    case Node::Param:
+      return paramArgs[n.argIndex];
+    case Node::Bind:
+      return emit(*n.operands[0]); // the same axes, renamed
+    case Node::Define: {
+      const Node &body = *n.operands[0];
+      std::vector<Axis> from = canonicalAxes(body), to;
+      if (n.perExample)
+        to.push_back({Axis::Batch});
+      for (const IndexVar *v : n.free)
+        to.push_back({Axis::Var, v});
+      for (const IndexVar *v : n.vars)
+        to.push_back({Axis::Var, v});
+      for (int k = 0; k < static_cast<int>(body.shape.size()); ++k)
+        to.push_back({Axis::Trail, nullptr, k});
+      return permute(emit(body), from, to, l);
+    }
+    case Node::Binary:
+      return emitBinary(n, axes, l);
+    case Node::Unary:
+      if (n.fn == "leaky_relu")
+        return builder.create<mlir::attn::UnaryOp>(
+            l, unaryFn(n.fn), emit(*n.operands[0]), static_cast<float>(n.alpha));
+      return builder.create<mlir::attn::UnaryOp>(l, unaryFn(n.fn),
+                                                 emit(*n.operands[0]));
+    case Node::Contract:
+      return emitContract(n, axes, l);
+    case Node::Reduce:
+      return emitReduce(n, l);
+    case Node::Softmax: {
+      const Node &body = *n.operands[0];
+      auto [axis, lengths, rel, relAxis] = reductionAxis(n, body);
+      return builder.create<mlir::attn::AlignOp>(
+          l, mlir::attn::AlignMode::soft, emit(body), axis, lengths, rel,
+          relAxis);
+    }
+    case Node::Concat: {
+      llvm::SmallVector<mlir::Value, 4> parts;
+      for (const NodePtr &p : n.operands) {
+        // Same free variables, maybe in another order; same trailing rank.
+        std::vector<Axis> from = canonicalAxes(*p);
+        parts.push_back(permute(emit(*p), from, axes, l));
+      }
+      return builder.create<mlir::attn::ConcatOp>(
+          l, parts, static_cast<int64_t>(axes.size() - 1));
+    }
+    case Node::Slice:
+      return builder.create<mlir::attn::SliceOp>(
+          l, emit(*n.operands[0]), static_cast<int64_t>(axes.size() - 1),
+          n.sliceStart, n.shape.back().size);
+    case Node::Reshape:
+      return builder.create<mlir::attn::ReshapeOp>(l, tensorType(axes, n),
+                                                   emit(*n.operands[0]));
+    case Node::Gather:
+      return builder.create<mlir::attn::GatherOp>(l, emit(*n.operands[0]),
+                                                  emit(*n.operands[1]));
+    }
+    return {};
+  }
+
+  static mlir::attn::UnaryFn unaryFn(const std::string &fn) {
+    auto parsed = mlir::attn::symbolizeUnaryFn(fn);
+    return parsed ? *parsed : mlir::attn::UnaryFn::neg;
+  }
+
+  mlir::Value emitBinary(const Node &n, const std::vector<Axis> &axes,
+                         mlir::Location l) {
+    const Node &a = *n.operands[0], &b = *n.operands[1];
+    Letters letters;
+    std::string result = letters.term(axes);
+    std::vector<Axis> aAxes = alignedAxes(a, n.shape.size());
+    std::vector<Axis> bAxes = alignedAxes(b, n.shape.size());
+    std::string spec;
+    if (!(aAxes == axes && bAxes == axes))
+      spec = letters.term(aAxes) + "," + letters.term(bAxes) + "->" + result;
+    mlir::Value lhs = emit(a);
+    // x / c is x * (1/c): the attention patterns look for a scale factor.
+    if (n.op == '/' && b.kind == Node::Constant && b.value != 0) {
+      mlir::Value scale = builder.create<mlir::attn::ConstantOp>(l, 1.0 / b.value);
+      return builder.create<mlir::attn::MulOp>(l, lhs, scale, spec);
+    }
+    mlir::Value rhs = emit(b);
+    switch (n.op) {
+    case '+':
+      return builder.create<mlir::attn::AddOp>(l, lhs, rhs, spec);
+    case '-':
+      return builder.create<mlir::attn::SubOp>(l, lhs, rhs, spec);
+    case '*':
+      return builder.create<mlir::attn::MulOp>(l, lhs, rhs, spec);
+    case '/':
+      return builder.create<mlir::attn::DivOp>(l, lhs, rhs, spec);
+    case 'M':
+      return builder.create<mlir::attn::MaxOp>(l, lhs, rhs, spec);
+    default:
+      return builder.create<mlir::attn::MinOp>(l, lhs, rhs, spec);
+    }
+  }
+
+  /// Creates `attn.contract` of a and b (axes already as letters); swaps the
+  /// operands if needed so that the lhs carries the batch and a masked letter.
+  mlir::Value contract(const Node &a, std::string aTerm, const Node &b,
+                       std::string bTerm, const std::string &result,
+                       const Dim &summed, char summedLetter, mlir::Location l) {
+    mlir::Value lhs = emit(a), rhs = emit(b);
+    mlir::Value lengths;
+    std::string masked;
+    if (summed.runtime()) {
+      lengths = lengthsFor(summed);
+      masked = std::string(1, summedLetter);
+      bool aHas = a.perExample && aTerm.find(summedLetter) != std::string::npos;
+      if (!aHas) {
+        std::swap(lhs, rhs);
+        std::swap(aTerm, bTerm);
+      }
+    }
+    std::string spec = aTerm + "," + bTerm + "->" + result;
+    return builder.create<mlir::attn::ContractOp>(l, lhs, rhs, spec, lengths,
+                                                  masked);
+  }
+
+  mlir::Value emitContract(const Node &n, const std::vector<Axis> &axes,
+                           mlir::Location l) {
+    const Node &a = *n.operands[0], &b = *n.operands[1];
+    Letters letters;
+    std::string result = letters.term(axes);
+    char c = letters.fresh();
+    int aRank = static_cast<int>(a.shape.size());
+    std::string aTerm, bTerm;
+    for (const Axis &ax : canonicalAxes(a))
+      aTerm += ax.kind == Axis::Trail && ax.trail == n.lhsAxis ? c
+                                                               : letters.of(ax);
+    for (Axis ax : canonicalAxes(b)) {
+      if (ax.kind == Axis::Trail) {
+        if (ax.trail == n.rhsAxis) {
+          bTerm += c;
+          continue;
+        }
+        ax.trail = aRank - 1 + (ax.trail < n.rhsAxis ? ax.trail : ax.trail - 1);
+      }
+      bTerm += letters.of(ax);
+    }
+    return contract(a, aTerm, b, bTerm, result, a.shape[n.lhsAxis], c, l);
+  }
+
+  struct ReductionAxis {
+    int64_t axis;
+    mlir::Value lengths;
+    llvm::Optional<mlir::attn::PositionRel> rel;
+    int64_t relAxis;
+  };
+
+  ReductionAxis reductionAxis(const Node &n, const Node &body) {
+    std::vector<Axis> bodyAxes = canonicalAxes(body);
+    auto position = [&](const Axis &a) {
+      return static_cast<int64_t>(
+          std::find(bodyAxes.begin(), bodyAxes.end(), a) - bodyAxes.begin());
+    };
+    ReductionAxis r{static_cast<int64_t>(bodyAxes.size() - 1), {}, llvm::None,
+                    0};
+    const Dim *dim = body.shape.empty() ? nullptr : &body.shape.back();
+    if (n.over) {
+      r.axis = position({Axis::Var, n.over});
+      dim = &n.over->dim;
+    }
+    if (dim && dim->runtime())
+      r.lengths = lengthsFor(*dim);
+    if (n.relationVar) {
+      r.relAxis = position({Axis::Var, n.relationVar});
+      switch (n.relation) {
+      case ast::Relation::Lt:
+        r.rel = mlir::attn::PositionRel::lt;
+        break;
+      case ast::Relation::Le:
+        r.rel = mlir::attn::PositionRel::le;
+        break;
+      case ast::Relation::Gt:
+        r.rel = mlir::attn::PositionRel::gt;
+        break;
+      default:
+        r.rel = mlir::attn::PositionRel::ge;
+        break;
+      }
+    }
+    return r;
+  }
+
+  mlir::Value emitReduce(const Node &n, mlir::Location l) {
+    const Node &body = *n.operands[0];
+    // sum_j a * b is a contraction: never materialise the product.
+    if (n.reduce == ast::ReduceKind::Sum && n.over && !n.relationVar &&
+        body.kind == Node::Binary && body.op == '*' && !values.count(&body)) {
+      const Node &a = *body.operands[0], &b = *body.operands[1];
+      Letters letters;
+      std::string result = letters.term(canonicalAxes(n));
+      char j = letters.of({Axis::Var, n.over});
+      std::string aTerm = letters.term(alignedAxes(a, body.shape.size()));
+      std::string bTerm = letters.term(alignedAxes(b, body.shape.size()));
+      return contract(a, aTerm, b, bTerm, result, n.over->dim, j, l);
+    }
+    auto [axis, lengths, rel, relAxis] = reductionAxis(n, body);
+    mlir::attn::ReduceKind kind =
+        n.reduce == ast::ReduceKind::Sum    ? mlir::attn::ReduceKind::sum
+        : n.reduce == ast::ReduceKind::Mean ? mlir::attn::ReduceKind::mean
+        : n.reduce == ast::ReduceKind::Max  ? mlir::attn::ReduceKind::max
+                                            : mlir::attn::ReduceKind::min;
+    return builder.create<mlir::attn::ReduceOp>(l, kind, emit(body), axis,
+                                                lengths, rel, relAxis);
+  }
+};
+
+} // namespace
+
+mlir::OwningOpRef<mlir::ModuleOp> generateMLIR(mlir::MLIRContext &context,
+                                                const sema::Program &program) {
+  context.getOrLoadDialect<mlir::attn::AttnDialect>();
+  context.getOrLoadDialect<mlir::StandardOpsDialect>();
+  return Generator(context, program).run();
+}
+
+} // namespace attn
