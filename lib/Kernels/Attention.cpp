@@ -1,0 +1,495 @@
+//===- Attention.cpp - Fused and unfused attention in Halide 14 ----------===//
+//
+// See docs/kernels.md for the algorithm, the schedule and measured numbers.
+//
+//===----------------------------------------------------------------------===//
+#include "attn/Kernels/Attention.h"
+
+#include "Halide.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstdio>
+#include <stdexcept>
+#include <string>
+
+using namespace Halide;
+
+namespace attn::kernels {
+namespace {
+
+constexpr float kLog2e = 1.44269504088896340736f;
+/// Score of a masked key. Finite on purpose: Halide compiles float code with
+/// LLVM's no-NaNs/no-Infs flags, so comparisons against -inf may be folded.
+constexpr float kMaskedScore = -1.0e30f;
+/// Floor of the running max: exp2(kMaskedScore - kMaxFloor) is still 0, so a
+/// masked key gives p = 0 even while every key seen so far was masked.
+constexpr float kMaxFloor = -1.0e29f;
+
+/// 2^x for x <= 0 (returns 0 below -125). Round-to-nearest by the magic-number
+/// trick, a degree-6 polynomial for 2^f on [-0.5, 0.5] (Cephes exp2f
+/// coefficients, ~1 ulp) and an integer add into the exponent bits. About 12
+/// vector instructions against ~30 for Halide's exp on LLVM 14.
+Expr fastExp2(Expr x) {
+  Expr xc = max(x, -125.0f);
+  const float magic = 12582912.0f; // 1.5 * 2^23
+  // strict_float keeps the simplifier from folding (x + M) - M into x.
+  Expr biased = strict_float(xc + magic);
+  Expr n = strict_float(biased - magic);
+  Expr f = xc - n;
+  Expr p = 1.535336188319500e-4f;
+  p = p * f + 1.339887440266574e-3f;
+  p = p * f + 9.618437357674640e-3f;
+  p = p * f + 5.550332471162809e-2f;
+  p = p * f + 2.402264791363012e-1f;
+  p = p * f + 6.931472028550421e-1f;
+  p = p * f + 1.0f;
+  Expr exponent = (reinterpret<int32_t>(biased) - reinterpret<int32_t>(Expr(magic))) << 23;
+  Expr result = reinterpret<float>(reinterpret<int32_t>(p) + exponent);
+  return select(x < -125.0f, 0.0f, result);
+}
+
+int roundUp(int x, int m) { return (x + m - 1) / m * m; }
+
+void checkShape(const char *who, int headDim, int valueDim) {
+  if (headDim <= 0 || valueDim <= 0)
+    throw std::invalid_argument(std::string(who) + ": headDim and valueDim must be positive, got " +
+                                std::to_string(headDim) + " and " + std::to_string(valueDim));
+}
+
+/// Block sizes and register tiles of the fused CPU kernel.
+struct FusedTiles {
+  int vec;        ///< lanes per vector
+  int qBlock;     ///< queries per block (multiple of vec * scoreVecs)
+  int kBlock;     ///< keys per block (multiple of scoreKeys)
+  int scoreVecs;  ///< score microkernel: query vectors per tile
+  int scoreKeys;  ///< score microkernel: keys per tile
+  int pvVecs;     ///< P·V microkernel: value-channel vectors per tile
+  int pvRows;     ///< P·V microkernel: queries per tile
+  int valuePad;   ///< E rounded up to a multiple of vec * pvVecs
+};
+
+FusedTiles chooseCpuTiles(const Target &target, int valueDim) {
+  FusedTiles t;
+  bool avx512 = target.has_feature(Target::AVX512_Skylake) ||
+                target.has_feature(Target::AVX512_SapphireRapids) ||
+                target.has_feature(Target::AVX512_Cannonlake) ||
+                target.has_feature(Target::AVX512);
+  t.vec = std::max(4, target.natural_vector_size<float>());
+  // Accumulator budget: 32 registers with AVX-512, 16 otherwise; keep
+  // ~1/4 of them for the operands.
+  int accumulators = avx512 ? 24 : 8;
+  t.scoreVecs = avx512 ? 4 : 2;
+  t.scoreKeys = accumulators / t.scoreVecs;
+  t.qBlock = 64;
+  t.kBlock = 64;
+  int valueVecs = (valueDim + t.vec - 1) / t.vec;
+  t.pvVecs = std::min(valueVecs, avx512 ? 4 : 2);
+  t.pvRows = std::max(1, std::min(8, accumulators / t.pvVecs));
+  if (const char *env = getenv("ATTN_FUSED_TILES")) {
+    // Tuning hook: qBlock,kBlock,scoreVecs,scoreKeys,pvVecs,pvRows
+    sscanf(env, "%d,%d,%d,%d,%d,%d", &t.qBlock, &t.kBlock, &t.scoreVecs, &t.scoreKeys,
+           &t.pvVecs, &t.pvRows);
+  }
+  t.valuePad = roundUp(valueDim, t.vec * t.pvVecs);
+  return t;
+}
+
+} // namespace
+
+namespace {
+
+/// Everything the fused kernels share: packed inputs and the masked, log2-unit
+/// score of one key block against a block of queries.
+struct FusedInputs {
+  Func qPack, kPack, vPack, dot, score;
+  RDom rd;
+};
+
+FusedInputs buildScores(Func q, Func k, Func v, Func keyLengths, int D, int E, int Ep, int KB,
+                        Expr T, Expr S, const AttentionOptions &opts) {
+  // Halide Vars are identified by name: every function below declares the
+  // same set and they all refer to the same dimensions. Never name a Var "s":
+  // Halide 14 confuses it with its stage prefixes ("f.s1.s...") and a split of
+  // that dimension in an update silently computes the wrong elements.
+  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb");
+  FusedInputs in;
+  // Coordinates are absolute (t, s): a query block is the QB rows of `state`
+  // computed per tile of the output; key block kb is keys [kb*KB, kb*KB + KB).
+  in.qPack = Func("attn_qpack"); // (t, d, h, b): query-minor, pre-scaled by scale*log2(e)
+  in.qPack(t, d, h, b) = q(d, min(t, T - 1), h, b) * (opts.scale * kLog2e);
+  in.kPack = Func("attn_kpack"); // (d, s, h, b), s padded to whole key blocks
+  in.kPack(d, s, h, b) = k(d, min(s, S - 1), h, b);
+  in.vPack = Func("attn_vpack"); // (c, s, h, b), c padded to Ep with zeros
+  if (Ep == E)
+    in.vPack(c, s, h, b) = v(c, min(s, S - 1), h, b);
+  else
+    in.vPack(c, s, h, b) = select(c < E, v(min(c, E - 1), min(s, S - 1), h, b), 0.0f);
+
+  // Keys visible to batch b: [0, keyEnd(b)), and s <= t when causal.
+  Expr keyEnd = opts.hasLengths ? clamp(keyLengths(b), 0, S) : S;
+  Expr key = kb * KB + si;
+  Expr visible = key < keyEnd;
+  if (opts.causal)
+    visible = visible && key <= t;
+
+  in.rd = RDom(0, D, "rd");
+  in.dot = Func("attn_dot"); // accumulator of the score microkernel
+  in.dot(t, si, kb, h, b) = 0.0f;
+  in.dot(t, si, kb, h, b) += in.qPack(t, in.rd, h, b) * in.kPack(in.rd, kb * KB + si, h, b);
+  in.score = Func("attn_score");
+  in.score(t, si, kb, h, b) = select(visible, in.dot(t, si, kb, h, b), kMaskedScore);
+  return in;
+}
+
+Expr finalize(Expr acc, Expr sum) {
+  return select(sum > 0.0f, acc / sum, 0.0f);
+}
+
+/// CPU kernel. The running max is a prefix max over the block maxima, which
+/// are kept per query block (sliding window), so only {accumulator, running
+/// sum} is carried from block to block and each rescale factor is computed
+/// once per query row instead of once per (row, value channel).
+Func fusedCpu(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Expr S,
+              const AttentionOptions &opts, const Target &target) {
+  // Halide Vars are identified by name: every function below declares the
+  // same set and they all refer to the same dimensions.
+  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb");
+  const FusedTiles tiles = chooseCpuTiles(target, E);
+  const int QB = tiles.qBlock, KB = tiles.kBlock, VL = tiles.vec, Ep = tiles.valuePad;
+  FusedInputs in = buildScores(q, k, v, keyLengths, D, E, Ep, KB, T, S, opts);
+  Func qPack = in.qPack, kPack = in.kPack, vPack = in.vPack, dot = in.dot, score = in.score;
+  RDom rd = in.rd;
+  Expr numKeyBlocks = (S + KB - 1) / KB;
+
+  RDom rs(0, KB, "rs");
+  Func blockMax("attn_blockmax"); // max over the keys of block kb
+  blockMax(t, kb, h, b) = kMaskedScore;
+  blockMax(t, kb, h, b) = max(blockMax(t, kb, h, b), score(t, rs, kb, h, b));
+
+  // Running max over blocks [0, kb] and [0, kb - 1]: blockMax is kept for
+  // every block of the query block (sliding window), so these prefix maxima
+  // carry no state and cost O(#blocks) vector maxes per block.
+  RDom rk(0, numKeyBlocks, "rk");
+  Func runMax("attn_runmax"), prevMax("attn_prevmax");
+  runMax(t, kb, h, b) = kMaxFloor;
+  runMax(t, kb, h, b) = max(runMax(t, kb, h, b), blockMax(t, min(rk, kb), h, b));
+  prevMax(t, kb, h, b) = kMaxFloor;
+  prevMax(t, kb, h, b) = max(prevMax(t, kb, h, b),
+                             select(rk < kb, blockMax(t, max(min(rk, kb - 1), 0), h, b), kMaxFloor));
+
+  // Rescale factor of the accumulator when block kb arrives.
+  Func rescale("attn_rescale");
+  rescale(t, kb, h, b) = fastExp2(prevMax(t, kb, h, b) - runMax(t, kb, h, b));
+
+  Func prob("attn_prob"); // unnormalised probabilities of block kb
+  prob(t, si, kb, h, b) = fastExp2(score(t, si, kb, h, b) - runMax(t, kb, h, b));
+  Func probSum("attn_probsum");
+  probSum(t, kb, h, b) = 0.0f;
+  probSum(t, kb, h, b) += prob(t, rs, kb, h, b);
+
+  Func pvAcc("attn_pvacc"); // accumulator of the P·V microkernel
+  pvAcc(c, t, kb, h, b) = 0.0f;
+  pvAcc(c, t, kb, h, b) += prob(t, rs, kb, h, b) * vPack(c, kb * KB + rs, h, b);
+  Func pv("attn_pv");
+  pv(c, t, kb, h, b) = pvAcc(c, t, kb, h, b);
+
+  // Online softmax state of a query block: {accumulator, running sum}.
+  Func state("attn_state");
+  state(c, t, h, b) = Tuple(0.0f, 0.0f);
+  {
+    Expr alpha = rescale(t, rk, h, b);
+    state(c, t, h, b) = Tuple(state(c, t, h, b)[0] * alpha + pv(c, t, rk, h, b),
+                              state(c, t, h, b)[1] * alpha + probSum(t, rk, h, b));
+  }
+
+  Func out("attn_fused");
+  out(e, t, h, b) = finalize(state(e, t, h, b)[0], state(e, t, h, b)[1]);
+
+  // ---- Schedule. Loop nest per (b, h) [parallel]:
+  //   pack K, V | for each query block: pack Q, then for each key block:
+  //   score microkernel, block max, prefix maxima, exp2, row sums,
+  //   P·V microkernel, state update | normalise and store.
+  Var tb("tb"), ti("ti"), tio("tio"), tii("tii"), sio("sio"), sii("sii"), co("co"), ci("ci"),
+      bh("bh");
+  out.split(t, tb, ti, QB, TailStrategy::GuardWithIf)
+      .reorder(e, ti, tb, h, b)
+      .fuse(h, b, bh)
+      .parallel(bh);
+  if (E >= VL)
+    out.vectorize(e, VL);
+
+  kPack.compute_at(out, bh).vectorize(d, std::min(VL, D));
+  vPack.compute_at(out, bh).vectorize(c, VL);
+  qPack.compute_at(out, tb).store_in(MemoryType::Stack).vectorize(t, VL).unroll(d, 4);
+
+  state.compute_at(out, tb).bound(c, 0, Ep).bound_extent(t, QB).store_in(MemoryType::Stack);
+  state.vectorize(c, VL);
+  state.update().reorder(c, t, rk).vectorize(c, VL).unroll(c);
+
+  // Score microkernel: scoreVecs x scoreKeys accumulators, d loop outside.
+  score.compute_at(state, rk)
+      .bound_extent(kb, 1)
+      .bound(si, 0, KB)
+      .store_in(MemoryType::Stack)
+      .tile(t, si, tio, sio, tii, sii, VL * tiles.scoreVecs, tiles.scoreKeys)
+      .vectorize(tii, VL)
+      .unroll(tii)
+      .unroll(sii);
+  dot.compute_at(score, tio).vectorize(t, VL).unroll(t).unroll(si);
+  dot.update().reorder(t, si, rd).vectorize(t, VL).unroll(t).unroll(si);
+
+  blockMax.store_at(out, tb).compute_at(state, rk).vectorize(t, VL);
+  blockMax.update().reorder(t, rs).vectorize(t, VL).unroll(t);
+  runMax.compute_at(state, rk).vectorize(t, VL);
+  runMax.update().reorder(t, rk).vectorize(t, VL);
+  prevMax.compute_at(state, rk).vectorize(t, VL);
+  prevMax.update().reorder(t, rk).vectorize(t, VL);
+  rescale.compute_at(state, rk).vectorize(t, VL);
+
+  prob.compute_at(state, rk).store_in(MemoryType::Stack).vectorize(t, VL).unroll(t);
+  probSum.compute_at(state, rk).vectorize(t, VL);
+  probSum.update().reorder(t, rs).vectorize(t, VL).unroll(t);
+
+  pv.compute_at(state, rk)
+      .bound(c, 0, Ep)
+      .store_in(MemoryType::Stack)
+      .tile(c, t, co, tio, ci, tii, VL * tiles.pvVecs, tiles.pvRows, TailStrategy::ShiftInwards)
+      .vectorize(ci, VL)
+      .unroll(ci)
+      .unroll(tii);
+  pvAcc.compute_at(pv, co).vectorize(c, VL).unroll(c).unroll(t);
+  pvAcc.update().reorder(c, t, rs).vectorize(c, VL).unroll(c).unroll(t);
+  return out;
+}
+
+/// Block sizes of the GPU kernel: the per-block working set lives in shared
+/// memory, which must stay under the 48 KiB a CUDA block gets by default.
+struct GpuTiles {
+  int qBlock, kBlock;
+  int threadsX = 32, threadsY = 8;
+};
+
+GpuTiles chooseGpuTiles(int D, int E) {
+  const int budget = 44 * 1024;
+  for (int qBlock : {32, 16, 8})
+    for (int kBlock : {32, 16, 8}) {
+      // state {acc, sum, max} + q block + K and V tiles + scores + probabilities
+      int bytes = 4 * (3 * E * qBlock + qBlock * D + D * kBlock + E * kBlock + 2 * qBlock * kBlock);
+      if (bytes <= budget)
+        return GpuTiles{qBlock, kBlock};
+    }
+  throw std::invalid_argument("fusedAttention: headDim " + std::to_string(D) + " + valueDim " +
+                              std::to_string(E) + " too large for the GPU schedule's shared memory");
+}
+
+/// GPU kernel (also built for the CPU, with a simple schedule, to test its
+/// algorithm where no GPU exists). Probabilities of a key block are taken
+/// relative to that block's own max, so nothing but {acc, sum, max} per
+/// (channel, query) is carried; the two exp2 per (channel, query, block) are
+/// cheap on a GPU, where each thread owns its channels. No block history is
+/// kept (shared memory is scarce).
+Func fusedBlockLocal(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Expr S,
+                     const AttentionOptions &opts, const Target &target, int QB, int KB) {
+  // Halide Vars are identified by name: every function below declares the
+  // same set and they all refer to the same dimensions.
+  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb");
+  FusedInputs in = buildScores(q, k, v, keyLengths, D, E, E, KB, T, S, opts);
+  Func qPack = in.qPack, kPack = in.kPack, vPack = in.vPack, dot = in.dot, score = in.score;
+  RDom rd = in.rd;
+  Expr numKeyBlocks = (S + KB - 1) / KB;
+
+  RDom rs(0, KB, "rs");
+  Func blockMax("attn_blockmax"); // max of block kb, floored so that exp2 stays finite
+  blockMax(t, kb, h, b) = kMaxFloor;
+  blockMax(t, kb, h, b) = max(blockMax(t, kb, h, b), score(t, rs, kb, h, b));
+  Func prob("attn_prob");
+  prob(t, si, kb, h, b) = fastExp2(score(t, si, kb, h, b) - blockMax(t, kb, h, b));
+  Func probSum("attn_probsum");
+  probSum(t, kb, h, b) = 0.0f;
+  probSum(t, kb, h, b) += prob(t, rs, kb, h, b);
+  Func pvAcc("attn_pvacc");
+  pvAcc(c, t, kb, h, b) = 0.0f;
+  pvAcc(c, t, kb, h, b) += prob(t, rs, kb, h, b) * vPack(c, kb * KB + rs, h, b);
+
+  RDom rk(0, numKeyBlocks, "rk");
+  Func state("attn_state"); // {accumulator, running sum, running max}
+  state(c, t, h, b) = Tuple(0.0f, 0.0f, kMaxFloor);
+  {
+    Expr oldMax = state(c, t, h, b)[2];
+    Expr blockRef = blockMax(t, rk, h, b);
+    Expr newMax = max(oldMax, blockRef);
+    Expr keep = fastExp2(oldMax - newMax), take = fastExp2(blockRef - newMax);
+    state(c, t, h, b) = Tuple(state(c, t, h, b)[0] * keep + pvAcc(c, t, rk, h, b) * take,
+                              state(c, t, h, b)[1] * keep + probSum(t, rk, h, b) * take, newMax);
+  }
+  Func out("attn_fused");
+  out(e, t, h, b) = finalize(state(e, t, h, b)[0], state(e, t, h, b)[1]);
+
+  Var tb("tb"), ti("ti"), to("to"), tt("tt"), co("co"), cc("cc"), dd("dd"), dt("dt"), so("so"),
+      st("st"), bh("bh");
+  if (!target.has_gpu_feature()) {
+    // Plain CPU schedule, for testing the algorithm only.
+    const int VL = std::max(4, target.natural_vector_size<float>());
+    out.split(t, tb, ti, QB, TailStrategy::GuardWithIf).reorder(e, ti, tb, h, b).fuse(h, b, bh).parallel(bh);
+    state.compute_at(out, tb).bound(c, 0, E).bound_extent(t, QB);
+    state.update().reorder(c, t, rk);
+    qPack.compute_at(out, tb);
+    for (Func f : {kPack, vPack, score, blockMax, prob, probSum})
+      f.compute_at(state, rk).vectorize(f.args()[0], VL, TailStrategy::GuardWithIf);
+    for (Func f : {blockMax, probSum})
+      f.update().reorder(t, rs).vectorize(t, VL, TailStrategy::GuardWithIf);
+    pvAcc.compute_at(state, rk).vectorize(c, VL, TailStrategy::GuardWithIf);
+    pvAcc.update().reorder(c, t, rs).vectorize(c, VL, TailStrategy::GuardWithIf);
+    dot.compute_at(score, t);
+    return out;
+  }
+
+  // ---- GPU schedule: one CUDA block per (query block, head, batch); threads
+  // (x, y) = (channel or query, query or key); K/V tiles, scores and
+  // probabilities of the current key block in shared memory; each thread
+  // accumulates its (channel, query) outputs in registers.
+  const GpuTiles g{QB, KB};
+  const int TX = g.threadsX, TY = g.threadsY;
+  // Per thread: CE consecutive channels x CT consecutive queries of the state,
+  // KT consecutive keys of the scores; small enough to live in registers.
+  const int CE = (E + TX - 1) / TX, CT = (QB + TY - 1) / TY, KT = (KB + TY - 1) / TY;
+  out.split(t, tb, ti, QB, TailStrategy::GuardWithIf)
+      .split(ti, to, tt, TY, TailStrategy::GuardWithIf)
+      .split(e, co, cc, TX, TailStrategy::GuardWithIf)
+      .reorder(co, to, cc, tt, tb, h, b)
+      .gpu_blocks(tb, h, b)
+      .gpu_threads(cc, tt);
+
+  state.compute_at(out, tb).bound(c, 0, E).bound_extent(t, QB);
+  state.split(c, cc, co, CE, TailStrategy::GuardWithIf)
+      .split(t, tt, to, CT, TailStrategy::GuardWithIf)
+      .reorder(co, to, cc, tt)
+      .gpu_threads(cc, tt);
+  state.update()
+      .split(c, cc, co, CE, TailStrategy::GuardWithIf)
+      .split(t, tt, to, CT, TailStrategy::GuardWithIf)
+      .reorder(co, to, cc, tt, rk)
+      .gpu_threads(cc, tt)
+      .unroll(co)
+      .unroll(to);
+  // Registers: each thread's (channel, query) accumulators of P·V.
+  pvAcc.compute_at(state, cc).store_in(MemoryType::Register).unroll(c).unroll(t);
+  pvAcc.update().reorder(c, t, rs).unroll(c).unroll(t);
+
+  qPack.compute_at(out, tb)
+      .split(t, to, tt, TX, TailStrategy::GuardWithIf)
+      .split(d, dd, dt, TY, TailStrategy::GuardWithIf)
+      .reorder(to, dd, tt, dt)
+      .gpu_threads(tt, dt);
+  for (Func f : {kPack, vPack}) {
+    Var x = f.args()[0], y = f.args()[1];
+    f.compute_at(state, rk)
+        .split(x, co, cc, TX, TailStrategy::GuardWithIf)
+        .split(y, so, st, TY, TailStrategy::GuardWithIf)
+        .reorder(co, so, cc, st)
+        .gpu_threads(cc, st);
+  }
+  // Scores and probabilities: thread x = query, thread y = KT consecutive keys.
+  for (Func f : {score, prob}) {
+    f.compute_at(state, rk)
+        .split(si, st, so, KT, TailStrategy::GuardWithIf)
+        .reorder(so, t, st)
+        .gpu_threads(t, st)
+        .unroll(so);
+  }
+  dot.compute_at(score, t).store_in(MemoryType::Register).unroll(si);
+  dot.update().reorder(si, t, rd).unroll(si);
+  for (Func f : {blockMax, probSum}) {
+    f.compute_at(state, rk).gpu_threads(t);
+    f.update().gpu_threads(t);
+  }
+  return out;
+}
+
+} // namespace
+
+Func fusedAttention(Func q, Func k, Func v, Func keyLengths, int headDim, int valueDim,
+                    Expr numQueries, Expr numKeys, const AttentionOptions &opts,
+                    const Target &target) {
+  checkShape("fusedAttention", headDim, valueDim);
+  if (target.has_gpu_feature()) {
+    GpuTiles g = chooseGpuTiles(headDim, valueDim);
+    return fusedBlockLocal(q, k, v, keyLengths, headDim, valueDim, numQueries, numKeys, opts,
+                           target, g.qBlock, g.kBlock);
+  }
+  return fusedCpu(q, k, v, keyLengths, headDim, valueDim, numQueries, numKeys, opts, target);
+}
+
+namespace detail {
+Func fusedAttentionBlockLocalForTesting(Func q, Func k, Func v, Func keyLengths, int headDim,
+                                        int valueDim, Expr numQueries, Expr numKeys,
+                                        const AttentionOptions &opts, const Target &target) {
+  checkShape("fusedAttentionBlockLocalForTesting", headDim, valueDim);
+  if (target.has_gpu_feature())
+    throw std::invalid_argument("fusedAttentionBlockLocalForTesting: needs a CPU target");
+  GpuTiles g = chooseGpuTiles(headDim, valueDim);
+  return fusedBlockLocal(q, k, v, keyLengths, headDim, valueDim, numQueries, numKeys, opts, target,
+                         g.qBlock, g.kBlock);
+}
+} // namespace detail
+
+Func unfusedAttention(Func q, Func k, Func v, Func keyLengths, int headDim, int valueDim,
+                      Expr numQueries, Expr numKeys, const AttentionOptions &opts,
+                      const Target &target) {
+  checkShape("unfusedAttention", headDim, valueDim);
+  const int D = headDim;
+  const int VL = std::max(4, target.natural_vector_size<float>());
+  Expr T = numQueries, S = numKeys;
+  Var d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), so("so"), si("si"), to("to"), tii("tii");
+
+  // Scores in natural units; kept as a whole T x S matrix per (b, h).
+  Expr keyEnd = opts.hasLengths ? clamp(keyLengths(b), 0, S) : S;
+  Expr visible = s < keyEnd;
+  if (opts.causal)
+    visible = visible && s <= t;
+  RDom rd(0, D, "rd");
+  Func kT("unfused_kT"); // k transposed so that the score loop vectorises over keys
+  kT(s, d, h, b) = k(d, min(s, S - 1), h, b); // clamped: score rounds s up to whole tiles
+  Func dot("unfused_dot");
+  dot(s, t, h, b) = 0.0f;
+  dot(s, t, h, b) += q(rd, t, h, b) * kT(s, rd, h, b);
+  Func score("unfused_score");
+  score(s, t, h, b) = select(visible, dot(s, t, h, b) * opts.scale, kMaskedScore);
+
+  RDom rs(0, S, "rs");
+  Func rowMax("unfused_rowmax");
+  rowMax(t, h, b) = kMaxFloor;
+  rowMax(t, h, b) = max(rowMax(t, h, b), score(rs, t, h, b));
+  Func expScore("unfused_exp");
+  expScore(s, t, h, b) = select(visible, exp(score(s, t, h, b) - rowMax(t, h, b)), 0.0f);
+  Func rowSum("unfused_rowsum");
+  rowSum(t, h, b) = 0.0f;
+  rowSum(t, h, b) += expScore(rs, t, h, b);
+  Func probs("unfused_probs");
+  probs(s, t, h, b) = select(rowSum(t, h, b) > 0.0f, expScore(s, t, h, b) / rowSum(t, h, b), 0.0f);
+
+  Func out("attn_unfused");
+  out(e, t, h, b) = 0.0f;
+  out(e, t, h, b) += probs(rs, t, h, b) * v(e, rs, h, b);
+
+  // Schedule: every stage compute_root, parallel over batch x heads.
+  Var bh("bh");
+  kT.compute_root().fuse(h, b, bh).parallel(bh).vectorize(s, VL);
+  // RoundUp keeps every tile of dot a whole (VL*4)-key block of registers.
+  score.compute_root().fuse(h, b, bh).parallel(bh).split(s, so, si, VL * 4, TailStrategy::RoundUp)
+      .vectorize(si, VL).unroll(si);
+  dot.compute_at(score, so).vectorize(s, VL).unroll(s);
+  dot.update().reorder(s, rd).vectorize(s, VL).unroll(s);
+  rowMax.compute_at(expScore, t);
+  expScore.compute_root().fuse(h, b, bh).parallel(bh).vectorize(s, VL, TailStrategy::GuardWithIf);
+  rowSum.compute_root().fuse(h, b, bh).parallel(bh);
+  rowSum.update().fuse(h, b, bh).parallel(bh);
+  probs.compute_root().fuse(h, b, bh).parallel(bh).vectorize(s, VL, TailStrategy::GuardWithIf);
+  out.compute_root().fuse(h, b, bh).parallel(bh);
+  out.update().fuse(h, b, bh).parallel(bh).reorder(e, rs, t).vectorize(e, VL, TailStrategy::GuardWithIf);
+  (void)D;
+  return out;
+}
+
+} // namespace attn::kernels
