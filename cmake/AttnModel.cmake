@@ -1,6 +1,7 @@
 # attn_add_model(<target> <model.attn>
 #                [TARGET <host | host-cuda | Halide target string>]
-#                [DEFINES NAME=VALUE ...] [IMPORT_DIRS <dir> ...] [NO_FUSE])
+#                [DEFINES NAME=VALUE ...] [IMPORT_DIRS <dir> ...] [NO_FUSE]
+#                [NAME <identifier>])
 #
 # Compiles a .attn model with attnc at build time and makes <target> a library
 # to link: it carries lib<model>.a, the include folder of <model>.h, the
@@ -11,7 +12,8 @@
 #   add_executable(app main.cpp)
 #   target_link_libraries(app PRIVATE encoder_model)   # then #include "<model>.h"
 #
-# The model name is the one after `model` in the file.
+# The model name is the one after `model` in the file, unless NAME renames it
+# (to link two builds of one model, e.g. with and without fusion).
 
 if(TARGET attnc)
   set(ATTNC_COMMAND $<TARGET_FILE:attnc>)
@@ -43,7 +45,7 @@ function(attn_halide_runtime out_var halide_target)
 endfunction()
 
 function(attn_add_model target source)
-  cmake_parse_arguments(ARG "NO_FUSE" "TARGET" "DEFINES;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_FUSE" "TARGET;NAME" "DEFINES;IMPORT_DIRS" ${ARGN})
   if(NOT ARG_TARGET)
     set(ARG_TARGET host)
   endif()
@@ -54,6 +56,9 @@ function(attn_add_model target source)
   endif()
   list(GET header 0 header)
   string(REGEX REPLACE "^[ \t]*model[ \t]+([A-Za-z_][A-Za-z0-9_]*).*" "\\1" model "${header}")
+  if(ARG_NAME)
+    set(model ${ARG_NAME})
+  endif()
 
   set(dir ${CMAKE_CURRENT_BINARY_DIR}/${target}_attnc)
   set(args ${source} -o ${dir} --target=${ARG_TARGET})
@@ -65,6 +70,9 @@ function(attn_add_model target source)
   endforeach()
   if(ARG_NO_FUSE)
     list(APPEND args --no-fuse)
+  endif()
+  if(ARG_NAME)
+    list(APPEND args --name=${ARG_NAME})
   endif()
   file(GLOB stdlib_files ${ATTNC_STDLIB_DIR}/*.attn)
   add_custom_command(

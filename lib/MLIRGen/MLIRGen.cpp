@@ -305,17 +305,21 @@ private:
     case Node::Concat: {
       llvm::SmallVector<mlir::Value, 4> parts;
       for (const NodePtr &p : n.operands) {
-        // Same free variables, maybe in another order; same trailing rank.
+        // Same free variables (sema checks), maybe in another order.
         std::vector<Axis> from = canonicalAxes(*p);
         parts.push_back(permute(emit(*p), from, axes, l));
       }
       return builder.create<mlir::attn::ConcatOp>(
           l, parts, static_cast<int64_t>(axes.size() - 1));
     }
-    case Node::Slice:
+    case Node::Slice: {
+      int64_t axis = std::find(axes.begin(), axes.end(),
+                               Axis{Axis::Trail, nullptr, n.sliceAxis}) -
+                     axes.begin();
       return builder.create<mlir::attn::SliceOp>(
-          l, emit(*n.operands[0]), static_cast<int64_t>(axes.size() - 1),
-          n.sliceStart, n.shape.back().size);
+          l, emit(*n.operands[0]), axis, n.sliceStart,
+          n.shape[n.sliceAxis].size);
+    }
     case Node::Reshape:
       return builder.create<mlir::attn::ReshapeOp>(l, tensorType(axes, n),
                                                    emit(*n.operands[0]));

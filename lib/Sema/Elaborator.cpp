@@ -434,6 +434,37 @@ NodePtr Elaborator::makeContract(Location loc, NodePtr a, NodePtr b, bool dot) {
                    a->shape[lhsAxis].str() + " vs " + b->shape[rhsAxis].str());
     return nullptr;
   }
+  // concat(p1, p2, ...) contracted over its joined axis is the sum of the
+  // parts contracted with slices of the other side: the concatenation is never
+  // built, and parts with different indices broadcast as sums do.
+  for (int side = 0; side < 2; ++side) {
+    const NodePtr &joined = side == 0 ? a : b;
+    int joinedAxis = side == 0 ? lhsAxis : rhsAxis;
+    if (joined->kind != Node::Concat ||
+        joinedAxis != static_cast<int>(joined->shape.size()) - 1)
+      continue;
+    const NodePtr &other = side == 0 ? b : a;
+    int otherAxis = side == 0 ? rhsAxis : lhsAxis;
+    NodePtr sum;
+    long long offset = 0;
+    for (const NodePtr &part : joined->operands) {
+      auto slice = std::make_shared<Node>(Node::Slice, loc);
+      slice->sliceStart = offset;
+      slice->sliceAxis = otherAxis;
+      slice->free = other->free;
+      slice->shape = other->shape;
+      slice->shape[otherAxis] = part->shape.back();
+      slice->perExample = other->perExample;
+      slice->operands.push_back(other);
+      offset += part->shape.back().size;
+      NodePtr term = side == 0 ? makeContract(loc, part, slice, dot)
+                               : makeContract(loc, slice, part, dot);
+      if (!term)
+        return nullptr;
+      sum = sum ? makeBinary(loc, '+', sum, term) : term;
+    }
+    return sum;
+  }
   auto node = std::make_shared<Node>(Node::Contract, loc);
   node->lhsAxis = lhsAxis;
   node->rhsAxis = rhsAxis;
@@ -709,23 +740,19 @@ NodePtr Elaborator::builtin(const ast::Expr &e, Scope &scope, bool &handled) {
       bool sameLeading = x->shape.size() == first.size();
       for (size_t k = 0; sameLeading && k + 1 < first.size(); ++k)
         sameLeading = sameDim(x->shape[k], first[k]);
-      std::vector<const IndexVar *> a = x->free, b = parts[0]->free;
-      std::sort(a.begin(), a.end());
-      std::sort(b.begin(), b.end());
-      if (!sameLeading || a != b || x->perExample != parts[0]->perExample) {
+      if (!sameLeading) {
         error(e.operands[i]->loc,
-              where + " (shape " + shapeStr(x->shape) + ", indices [" +
-                  indexList(x->free) + "]) does not match argument 1 (shape " +
-                  shapeStr(first) + ", indices [" + indexList(parts[0]->free) +
-                  "]): all but the last axis, and the indices, must agree");
+              where + " has shape " + shapeStr(x->shape) +
+                  ", argument 1 has shape " + shapeStr(first) +
+                  ": all axes but the last must agree");
         return nullptr;
       }
       total += x->shape.back().size;
+      node->free = unionFree(node->free, x->free);
+      node->perExample |= x->perExample;
     }
-    node->free = parts[0]->free;
     node->shape = parts[0]->shape;
     node->shape.back() = Dim{"", total};
-    node->perExample = parts[0]->perExample;
     node->operands = parts;
     return node;
   }
@@ -755,6 +782,7 @@ NodePtr Elaborator::builtin(const ast::Expr &e, Scope &scope, bool &handled) {
     long long size = x->shape.back().size / parts;
     auto node = std::make_shared<Node>(Node::Slice, e.loc);
     node->sliceStart = which * size;
+    node->sliceAxis = static_cast<int>(x->shape.size()) - 1;
     node->free = x->free;
     node->shape = x->shape;
     node->shape.back() = Dim{"", size};

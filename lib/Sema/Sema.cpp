@@ -25,6 +25,15 @@ namespace {
 
 constexpr long long kMaxDimValue = 1ll << 30;
 
+std::string canonicalPath(const std::string &path) {
+  std::string result = path;
+  if (char *real = realpath(path.c_str(), nullptr)) {
+    result = real;
+    free(real);
+  }
+  return result;
+}
+
 bool fileExists(const std::string &path) {
   struct stat info;
   return stat(path.c_str(), &info) == 0 && S_ISREG(info.st_mode);
@@ -53,12 +62,7 @@ public:
 
   std::optional<Program> run(const std::string &path,
                              std::vector<const SourceFile *> *parsedFiles) {
-    std::string canonical = path;
-    if (char *real = realpath(path.c_str(), nullptr)) {
-      canonical = real;
-      free(real);
-    }
-    loading.insert(canonical);
+    loading.insert(canonicalPath(path));
     auto model = load(path, Location{});
     if (parsedFiles)
       *parsedFiles = files;
@@ -138,6 +142,8 @@ private:
         candidate = real;
         free(real);
       }
+      if (candidate == canonicalPath(fromPath))
+        continue; // `import "x"` inside x.attn means another x.attn
       if (loading.count(candidate))
         return; // already imported (or being imported): import is idempotent
       ast::Module *lib = load(candidate, imp.loc);
@@ -424,10 +430,12 @@ private:
                                  "' has no output: mark a definition with "
                                  "'output', as in: output y[i] = ...");
     if (!diags.hasErrors())
-      warnUnused();
+      checkReachable();
   }
 
-  void warnUnused() {
+  /// Over everything the outputs use: unsupported broadcasts, and unused
+  /// inputs and parameters (warnings).
+  void checkReachable() {
     std::set<const Node *> seen;
     std::vector<bool> usedInput(program.inputs.size()),
         usedParam(program.params.size());
@@ -443,6 +451,16 @@ private:
         usedInput[n->argIndex] = true;
       if (n->kind == Node::Param)
         usedParam[n->argIndex] = true;
+      if (n->kind == Node::Concat)
+        for (const NodePtr &part : n->operands)
+          if (part->free.size() != n->free.size() ||
+              part->perExample != n->perExample) {
+            diags.error(n->loc, "concat of values with different indices (a "
+                                "broadcast) is only supported when the result "
+                                "is contracted right away, as in "
+                                "concat(q, k[j]) @ W");
+            break;
+          }
       for (const NodePtr &op : n->operands)
         stack.push_back(op.get());
     }

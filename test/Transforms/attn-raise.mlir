@@ -103,6 +103,22 @@ func @context(%e: tensor<?x4x?x?xf32>, %v: tensor<?x4x?x16xf32>, %len: tensor<?x
 
 // -----
 
+// (c) with the padding mask on the summed keys: implied by an alignment that
+// masks the same keys with the same lengths, so the context drops it.
+// CHECK-LABEL: func @masked_context
+func @masked_context(%e: tensor<?x?x?xf32>, %v: tensor<?x?x16xf32>, %len: tensor<?xi32>, %other: tensor<?xi32>) -> (tensor<?x?x16xf32>, tensor<?x?x16xf32>) {
+  // CHECK: attn.context
+  // CHECK: attn.contract {{.*}} lengths
+  // CHECK-NOT: attn.context
+  %a = attn.align soft %e lengths(%len) {axis = 2} : tensor<?x?x?xf32>
+  %0 = attn.contract %a, %v lengths(%len) {spec = "bts,bse->bte", masked = "s"} : (tensor<?x?x?xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  %b = attn.align soft %e lengths(%len) {axis = 2} : tensor<?x?x?xf32>
+  %1 = attn.contract %b, %v lengths(%other) {spec = "bts,bse->bte", masked = "s"} : (tensor<?x?x?xf32>, tensor<?x?x16xf32>) -> tensor<?x?x16xf32>
+  return %0, %1 : tensor<?x?x16xf32>, tensor<?x?x16xf32>
+}
+
+// -----
+
 // Near misses of (c): hard alignment, alignment over another axis, weights
 // that are not an alignment, and a spec summing another letter.
 // CHECK-LABEL: func @not_context

@@ -23,6 +23,7 @@
 #include "llvm/Support/InitLLVM.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cctype>
 #include <iostream>
 
 namespace cl = llvm::cl;
@@ -69,6 +70,12 @@ cl::opt<std::string> target(
     cl::desc("Code generation target: host, host-cuda, or a Halide target "
              "string such as x86-64-linux-avx2-fma"),
     cl::init("host"), cl::cat(category));
+cl::opt<std::string> nameOverride(
+    "name",
+    cl::desc("Name of the generated library, header, namespace and kernels "
+             "(default: the name after `model`); to link two builds of one "
+             "model into one program"),
+    cl::value_desc("identifier"), cl::cat(category));
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("Do not fuse attention (for comparisons)"),
                      cl::init(false), cl::cat(category));
@@ -168,13 +175,24 @@ int main(int argc, char **argv) {
   auto program = attn::checkModel(inputFile, options, sources, diags, &files);
   if (!program || diags.hasErrors())
     return finish(diags, sources, files);
+  if (!nameOverride.empty()) {
+    bool valid = !std::isdigit(static_cast<unsigned char>(nameOverride[0]));
+    for (char c : nameOverride)
+      valid &= std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+    if (!valid) {
+      std::cerr << "attnc: error: --name=" << nameOverride
+                << ": expected a C identifier\n";
+      return 1;
+    }
+    program->name = nameOverride;
+  }
 
   mlir::MLIRContext context;
   context.getOrLoadDialect<mlir::attn::AttnDialect>();
   MLIRDiagnosticBridge bridge(context, sources, diags);
   auto module = attn::generateMLIR(context, *program);
   if (!module || mlir::failed(module->verify()))
-    return finish(diags, sources, files) ? 1 : 1;
+    return verifyDiagnostics ? finish(diags, sources, files) : 1;
   if (emit == Stage::MLIR) {
     if (!verifyDiagnostics)
       module->print(llvm::outs());
@@ -189,7 +207,7 @@ int main(int argc, char **argv) {
     mlir::attn::buildDefaultPipeline(pm);
   }
   if (mlir::failed(pm.run(*module)))
-    return finish(diags, sources, files) ? 1 : 1;
+    return verifyDiagnostics ? finish(diags, sources, files) : 1;
   if (emit == Stage::MLIROpt) {
     if (!verifyDiagnostics)
       module->print(llvm::outs());

@@ -134,7 +134,9 @@ struct ContractToContext : OpRewritePattern<ContractOp> {
 
   LogicalResult matchAndRewrite(ContractOp op,
                                 PatternRewriter &rewriter) const override {
-    Optional<EinsumSpec> spec = specOf(op);
+    // A padding mask on the summed axis is implied when the alignment masks
+    // the same keys with the same lengths (their weights are exactly 0).
+    Optional<EinsumSpec> spec = EinsumSpec::parse(op.getSpec());
     if (!spec || spec->inputs.size() != 2)
       return failure();
     // alpha "P t s", v "P s e", result "P t e", in either operand order.
@@ -152,6 +154,10 @@ struct ContractToContext : OpRewritePattern<ContractOp> {
         continue;
       Value alphaValue = op->getOperand(alphaIndex);
       if (!isSoftAlignOverLastAxis(alphaValue, n))
+        continue;
+      if (op.getLengths() &&
+          (alphaValue.getDefiningOp<AlignOp>().getLengths() != op.getLengths() ||
+           op.getMasked() != StringRef(&alpha[n - 1], 1)))
         continue;
       rewriter.replaceOpWithNewOp<ContextOp>(op, op.getType(), alphaValue,
                                              op->getOperand(1 - alphaIndex));
