@@ -1,0 +1,311 @@
+//===- attention_bench.cpp - fused vs unfused vs PyTorch SDPA on the CPU ---===//
+//
+// fp32 forward attention, no padding, non-causal; default B=8 H=8 L=512 d=64.
+// Times the fused and unfused AOT kernels at 1 thread and at all threads
+// (halide_set_num_threads), runs bench/attention/torch_sdpa.py for PyTorch's
+// scaled_dot_product_attention at the same thread counts, and measures the
+// fp32 FMA peak of this machine in the same run. GFLOP/s = 4*B*H*L^2*d / time.
+//
+// usage: attention_bench [--batch B] [--heads H] [--length L] [--reps N]
+//                        [--threads N] [--no-torch]
+// env:   ATTN_BENCH_PYTHON (default python3)
+//
+//===----------------------------------------------------------------------===//
+#include "HalideBuffer.h"
+#include "HalideRuntime.h"
+
+#include "bench_attn_fused.h"
+#include "bench_attn_unfused.h"
+
+#include <immintrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+using Halide::Runtime::Buffer;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int kHeadDim = 64; // compiled into the kernels (see CMakeLists.txt)
+
+struct Options {
+  int batch = 8, heads = 8, length = 512, reps = 10, threads = 0;
+  bool torch = true;
+};
+
+struct Timing {
+  std::vector<double> seconds;
+  double best() const { return *std::min_element(seconds.begin(), seconds.end()); }
+  double median() const {
+    std::vector<double> s = seconds;
+    std::sort(s.begin(), s.end());
+    return s[s.size() / 2];
+  }
+};
+
+// ---- fp32 FMA peak, measured: 12 independent accumulator chains per core.
+volatile float gSink;
+
+__attribute__((target("avx512f"))) double fmaLoop512(long iterations) {
+  __m512 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm512_set1_ps(0.001f * i);
+  const __m512 mul = _mm512_set1_ps(0.99999f), add = _mm512_set1_ps(1e-6f);
+  auto start = Clock::now();
+  for (long n = 0; n < iterations; ++n)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm512_fmadd_ps(acc[i], mul, add);
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  __m512 sum = acc[0];
+  for (int i = 1; i < 12; ++i)
+    sum = _mm512_add_ps(sum, acc[i]);
+  float lanes[16];
+  _mm512_storeu_ps(lanes, sum);
+  gSink = lanes[0] + lanes[15];
+  return iterations * 12.0 * 16 * 2 / seconds / 1e9;
+}
+
+__attribute__((target("avx2,fma"))) double fmaLoop256(long iterations) {
+  __m256 acc[12];
+  for (int i = 0; i < 12; ++i)
+    acc[i] = _mm256_set1_ps(0.001f * i);
+  const __m256 mul = _mm256_set1_ps(0.99999f), add = _mm256_set1_ps(1e-6f);
+  auto start = Clock::now();
+  for (long n = 0; n < iterations; ++n)
+    for (int i = 0; i < 12; ++i)
+      acc[i] = _mm256_fmadd_ps(acc[i], mul, add);
+  double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  __m256 sum = acc[0];
+  for (int i = 1; i < 12; ++i)
+    sum = _mm256_add_ps(sum, acc[i]);
+  float lanes[8];
+  _mm256_storeu_ps(lanes, sum);
+  gSink = lanes[0] + lanes[7];
+  return iterations * 12.0 * 8 * 2 / seconds / 1e9;
+}
+
+/// Best of 5 short runs on each of `threads` threads, summed.
+double fmaPeak(int threads, const char **isa) {
+  const bool avx512 = __builtin_cpu_supports("avx512f");
+  *isa = avx512 ? "AVX-512" : "AVX2";
+  std::vector<double> best(threads, 0.0);
+  std::vector<std::thread> pool;
+  for (int i = 0; i < threads; ++i)
+    pool.emplace_back([&, i] {
+      for (int rep = 0; rep < 5; ++rep) {
+        double g = avx512 ? fmaLoop512(4000000) : fmaLoop256(4000000);
+        best[i] = std::max(best[i], g);
+      }
+    });
+  for (std::thread &t : pool)
+    t.join();
+  double total = 0;
+  for (double g : best)
+    total += g;
+  return total;
+}
+
+std::string cpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line))
+    if (line.rfind("model name", 0) == 0)
+      return line.substr(line.find(':') + 2);
+  return "unknown CPU";
+}
+
+// ---- PyTorch via the helper script.
+struct TorchResult {
+  bool ok = false;
+  std::string version, note;
+  double bestMs = 0, medianMs = 0;
+};
+
+TorchResult runTorch(const Options &o, int threads) {
+  TorchResult r;
+  const char *python = getenv("ATTN_BENCH_PYTHON") ? getenv("ATTN_BENCH_PYTHON") : "python3";
+  std::string cmd = std::string(python) + " " ATTN_BENCH_TORCH_SCRIPT + " --batch " +
+                    std::to_string(o.batch) + " --heads " + std::to_string(o.heads) +
+                    " --length " + std::to_string(o.length) + " --dim " +
+                    std::to_string(kHeadDim) + " --threads " + std::to_string(threads) +
+                    " --reps " + std::to_string(o.reps) + " 2>&1";
+  FILE *pipe = popen(cmd.c_str(), "r");
+  if (!pipe) {
+    r.note = "could not start " + std::string(python);
+    return r;
+  }
+  char line[512];
+  std::string all;
+  while (fgets(line, sizeof line, pipe)) {
+    all += line;
+    char version[128];
+    if (sscanf(line, "RESULT torch=%127s threads=%*d best_ms=%lf median_ms=%lf", version,
+               &r.bestMs, &r.medianMs) == 3) {
+      r.ok = true;
+      r.version = version;
+    }
+  }
+  pclose(pipe);
+  if (!r.ok)
+    r.note = all.find("TORCH_MISSING") != std::string::npos
+                 ? "torch is not installed for " + std::string(python) +
+                       " (install it with: pip install torch  -- plain PyPI; no custom index here)"
+                 : "torch_sdpa.py failed: " + all;
+  return r;
+}
+
+using KernelFn = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
+                         halide_buffer_t *, halide_buffer_t *);
+
+Options parse(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    auto next = [&] { return i + 1 < argc ? std::atoi(argv[++i]) : 0; };
+    if (!strcmp(argv[i], "--batch"))
+      o.batch = next();
+    else if (!strcmp(argv[i], "--heads"))
+      o.heads = next();
+    else if (!strcmp(argv[i], "--length"))
+      o.length = next();
+    else if (!strcmp(argv[i], "--reps"))
+      o.reps = next();
+    else if (!strcmp(argv[i], "--threads"))
+      o.threads = next();
+    else if (!strcmp(argv[i], "--no-torch"))
+      o.torch = false;
+    else {
+      fprintf(stderr, "usage: %s [--batch B] [--heads H] [--length L] [--reps N] [--threads N] "
+                      "[--no-torch]\n", argv[0]);
+      std::exit(2);
+    }
+  }
+  if (o.batch < 1 || o.heads < 1 || o.length < 1 || o.reps < 1) {
+    fprintf(stderr, "attention_bench: sizes and --reps must be positive\n");
+    std::exit(2);
+  }
+  return o;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options o = parse(argc, argv);
+  const int allThreads =
+      o.threads > 0 ? o.threads : std::max(1, int(std::thread::hardware_concurrency()));
+  const int B = o.batch, H = o.heads, L = o.length, D = kHeadDim;
+  const double flops = 4.0 * B * H * double(L) * L * D;
+
+  Buffer<float> q(D, L, H, B), k(D, L, H, B), v(D, L, H, B);
+  Buffer<float> outFused(D, L, H, B), outUnfused(D, L, H, B);
+  Buffer<int32_t> lengths(B); // unused: the kernels are compiled without a padding mask
+  std::mt19937 rng(7);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  for (Buffer<float> *buf : {&q, &k, &v})
+    buf->for_each_value([&](float &x) { x = normal(rng); });
+  lengths.fill(L);
+
+  struct Kernel {
+    const char *name;
+    KernelFn fn;
+    Buffer<float> *out;
+  } kernels[] = {{"fused", bench_attn_fused, &outFused}, {"unfused", bench_attn_unfused, &outUnfused}};
+
+  printf("attention forward fp32: B=%d H=%d L=%d d=%d, no mask, non-causal; %.2f GFLOP per call "
+         "(4*B*H*L^2*d)\n",
+         B, H, L, D, flops / 1e9);
+  printf("machine: %s, %u hardware threads; best and median of %d calls\n", cpuModel().c_str(),
+         std::thread::hardware_concurrency(), o.reps);
+
+  std::vector<int> threadCounts = {1};
+  if (allThreads > 1)
+    threadCounts.push_back(allThreads);
+
+  struct Row {
+    int threads;
+    double peak;
+    Timing fused, unfused;
+    TorchResult torch;
+  };
+  std::vector<Row> rows;
+  const char *isa = "";
+  for (int threads : threadCounts) {
+    Row row;
+    row.threads = threads;
+    row.peak = fmaPeak(threads, &isa);
+    halide_set_num_threads(threads);
+    for (Kernel &kern : kernels) // warm-up: thread pool, page faults
+      kern.fn(q, k, v, lengths, *kern.out);
+    // Halide before and after PyTorch, interleaved, so that all three see the
+    // same machine load as far as possible.
+    auto timeHalide = [&](int reps) {
+      for (int rep = 0; rep < reps; ++rep)
+        for (Kernel &kern : kernels) {
+          auto start = Clock::now();
+          kern.fn(q, k, v, lengths, *kern.out);
+          double s = std::chrono::duration<double>(Clock::now() - start).count();
+          (kern.fn == bench_attn_fused ? row.fused : row.unfused).seconds.push_back(s);
+        }
+    };
+    timeHalide((o.reps + 1) / 2);
+    if (o.torch)
+      row.torch = runTorch(o, threads);
+    timeHalide(o.reps / 2 > 0 ? o.reps / 2 : 1);
+    // The machine is shared: other processes lower any one peak measurement,
+    // so take the best of one before and one after the timings.
+    row.peak = std::max(row.peak, fmaPeak(threads, &isa));
+    rows.push_back(row);
+  }
+
+  double maxDiff = 0;
+  outFused.for_each_element([&](int e, int t, int h, int b) {
+    maxDiff = std::max<double>(maxDiff, std::fabs(outFused(e, t, h, b) - outUnfused(e, t, h, b)));
+  });
+
+  auto gflops = [&](double seconds) { return flops / seconds / 1e9; };
+  printf("\n%-8s %-9s %12s %12s %10s %10s\n", "threads", "kernel", "best ms", "median ms",
+         "GFLOP/s", "% of peak");
+  for (const Row &r : rows) {
+    printf("%-8d %-9s %12s %12s %10.1f %10s  (%s FMA loop, best of 10 short runs)\n", r.threads,
+           "fp32 peak", "", "", r.peak, "100%", isa);
+    for (auto [name, timing] : {std::pair<const char *, const Timing *>{"fused", &r.fused},
+                                {"unfused", &r.unfused}})
+      printf("%-8d %-9s %12.2f %12.2f %10.1f %9.0f%%\n", r.threads, name, timing->best() * 1e3,
+             timing->median() * 1e3, gflops(timing->best()), 100 * gflops(timing->best()) / r.peak);
+    if (r.torch.ok)
+      printf("%-8d %-9s %12.2f %12.2f %10.1f %9.0f%%  (torch %s SDPA)\n", r.threads, "pytorch",
+             r.torch.bestMs, r.torch.medianMs, gflops(r.torch.bestMs / 1e3),
+             100 * gflops(r.torch.bestMs / 1e3) / r.peak, r.torch.version.c_str());
+  }
+  printf("\nratios (best times, same run):\n");
+  for (const Row &r : rows) {
+    printf("  %d thread%s: fused/unfused %.2fx", r.threads, r.threads > 1 ? "s" : " ",
+           r.unfused.best() / r.fused.best());
+    if (r.torch.ok)
+      printf(", fused/PyTorch %.2fx, unfused/PyTorch %.2fx", r.torch.bestMs / 1e3 / r.fused.best(),
+             r.torch.bestMs / 1e3 / r.unfused.best());
+    printf("\n");
+  }
+  if (rows.size() > 1)
+    printf("  scaling 1 -> %d threads: fused %.2fx, unfused %.2fx\n", rows.back().threads,
+           rows.front().fused.best() / rows.back().fused.best(),
+           rows.front().unfused.best() / rows.back().unfused.best());
+  for (const Row &r : rows)
+    if (!r.torch.ok && o.torch)
+      printf("note: no PyTorch figure at %d thread(s): %s\n", r.threads, r.torch.note.c_str());
+  printf("peak assumption: fp32 peak = the %s FMA loop measured above on this CPU (one core "
+         "~%.0f GFLOP/s here; docs/PERFORMANCE.md quotes ~220 for a Sapphire Rapids core)\n",
+         isa, rows.front().peak);
+  printf("check: max |fused - unfused| = %.2e\n", maxDiff);
+  return maxDiff < 1e-4 ? 0 : 1;
+}
