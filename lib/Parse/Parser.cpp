@@ -85,7 +85,11 @@ public:
     size_t expecting = text.find(" expecting {");
     if (expecting != std::string::npos)
       text = text.substr(0, expecting);
-    if (offending && text.rfind("extraneous input", 0) == 0)
+    // "mismatched input", "extraneous input", "no viable alternative": all
+    // say that this token cannot come here.
+    if (offending && (text.rfind("extraneous input", 0) == 0 ||
+                      text.rfind("mismatched input", 0) == 0 ||
+                      text.rfind("no viable alternative", 0) == 0))
       text = "unexpected " + describeToken(offending);
     diags.error(locAt(file, line, charPos), "syntax error: " + text);
   }
@@ -150,6 +154,12 @@ std::unique_ptr<ast::Module> parseModule(const SourceFile &file,
   if (!checkTokens(file, tokens, limits, diags))
     return nullptr;
 
+  if (tokens.getTokens().size() <= 1) {
+    diags.error(locAt(file, 1, 0), "empty file: a model starts with "
+                                   "'model NAME' (a library with 'library "
+                                   "NAME')");
+    return nullptr;
+  }
   AttnParser parser(&tokens);
   ErrorListener listener(file, diags);
   parser.removeErrorListeners();

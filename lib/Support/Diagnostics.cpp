@@ -27,16 +27,29 @@ std::string DiagnosticEngine::format(const Diagnostic &diag) {
   std::string_view line = diag.loc.file->line(diag.loc.line);
   if (line.empty())
     return text;
-  // Print the line as it is, but never control characters (binary input).
+  // One character per column: control bytes and every non-ASCII character
+  // (a multi-byte UTF-8 sequence, or a stray byte) print as '?', so the caret
+  // stays under the column and binary input cannot garble the terminal.
   std::string shown;
-  for (char c : line)
-    shown += (static_cast<unsigned char>(c) < 0x20 && c != '\t') ? '?' : c;
-  if (shown.size() > 200)
-    shown = shown.substr(0, 200) + "...";
-  text += "  " + shown + "\n  ";
-  unsigned col = diag.loc.col ? diag.loc.col : 1;
-  for (unsigned i = 1; i < col && i - 1 < shown.size(); ++i)
-    text += shown[i - 1] == '\t' ? '\t' : ' ';
+  for (size_t i = 0; i < line.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(line[i]);
+    if (c >= 0xC0)
+      while (i + 1 < line.size() &&
+             (static_cast<unsigned char>(line[i + 1]) & 0xC0) == 0x80)
+        ++i;
+    shown += (c < 0x20 && c != '\t') || c >= 0x80 ? '?' : static_cast<char>(c);
+  }
+  // Long lines: a window around the column.
+  size_t col = diag.loc.col ? diag.loc.col - 1 : 0;
+  constexpr size_t kWindow = 60;
+  size_t begin = col > kWindow ? col - kWindow : 0;
+  std::string prefix = begin ? "..." : "";
+  std::string window = shown.substr(std::min(begin, shown.size()), 2 * kWindow);
+  std::string suffix = begin + 2 * kWindow < shown.size() ? "..." : "";
+  text += "  " + prefix + window + suffix + "\n  " +
+          std::string(prefix.size(), ' ');
+  for (size_t i = begin; i < col && i < shown.size(); ++i)
+    text += shown[i] == '\t' ? '\t' : ' ';
   text += "^\n";
   return text;
 }
