@@ -31,6 +31,12 @@ struct HalideTensor {
   std::vector<Halide::Expr> extents; // MLIR order
   StageRole role = StageRole::Inline;
   std::vector<Halide::RVar> reductionVars; // of the update, if any
+  /// Contractions: `func` copies `accumulator` (pure 0 + update), so the
+  /// accumulator can be computed per output tile, in registers.
+  Halide::Func accumulator;
+  /// Contractions: the output axis (MLIR order) to block as rows of the
+  /// register tile, one whose values reuse the vector operand; -1 if none.
+  int rowAxis = -1;
 
   size_t rank() const { return extents.size(); }
 

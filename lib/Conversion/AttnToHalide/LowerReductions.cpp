@@ -79,11 +79,32 @@ bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {
             get(op.getLengths()).at({lhsIdx[0]}));
   }
   const HalideTensor &a = get(op.getLhs()), &b = get(op.getRhs());
-  t.func(axes.halideOrder()) = 0.0f;
-  t.func(axes.halideOrder()) += a.at(lhsIdx) * b.at(rhsIdx);
+  Func acc(t.func.name() + "_acc");
+  acc(axes.halideOrder()) = 0.0f;
+  acc(axes.halideOrder()) += a.at(lhsIdx) * b.at(rhsIdx);
+  t.func(axes.halideOrder()) = acc(axes.halideOrder());
+  t.accumulator = acc;
   t.role = StageRole::Contract;
   for (int i = 0; i < r.dimensions(); ++i)
     t.reductionVars.push_back(r[i]);
+  // Register tile rows: the innermost result letter that only the *other*
+  // operand has, so each vector loaded along the innermost letter is reused
+  // for every row (q rows against one k vector, x rows against one W row).
+  if (!result.empty()) {
+    char inner = result.back();
+    bool innerInLhs = lhsTerm.find(inner) != std::string::npos;
+    bool innerInRhs = rhsTerm.find(inner) != std::string::npos;
+    if (innerInLhs != innerInRhs) {
+      const std::string &rowSide = innerInLhs ? rhsTerm : lhsTerm;
+      const std::string &innerSide = innerInLhs ? lhsTerm : rhsTerm;
+      for (int i = static_cast<int>(result.size()) - 2; i >= 0; --i)
+        if (rowSide.find(result[i]) != std::string::npos &&
+            innerSide.find(result[i]) == std::string::npos) {
+          t.rowAxis = i;
+          break;
+        }
+    }
+  }
   record(op.getResult(), t);
   return true;
 }

@@ -52,6 +52,57 @@ void scheduleCPU(Func f, const std::vector<RVar> &reductionVars) {
   }
 }
 
+/// A contraction as register-blocked tiles (PERFORMANCE.md, lesson 1): the
+/// output is tiled into (vectors x rows) blocks; each block's accumulator
+/// lives in registers while the reduction loop runs outside the unrolled
+/// block, then is stored once.
+void scheduleContractCPU(const HalideTensor &t) {
+  Func f = t.func, acc = t.accumulator;
+  std::vector<Var> args = f.args();
+  int rank = static_cast<int>(args.size());
+  Var x = args[0], y = args[rank - 1 - t.rowAxis];
+  const Expr &xExtent = t.extents.back();
+  bool wide = is_const(xExtent) && *as_const_int(xExtent) % 32 == 0;
+  int xTile = wide ? 2 * kVectorLanes : kVectorLanes;
+  int yTile = wide ? 6 : 8; // at most ~24 vector accumulators in flight
+  Var xo("xo"), xi("xi"), yo("yo"), yi("yi");
+  f.compute_root()
+      .tile(x, y, xo, yo, xi, yi, xTile, yTile, TailStrategy::GuardWithIf)
+      .vectorize(xi, kVectorLanes, TailStrategy::GuardWithIf);
+  // Loops: xi, yi (the tile), xo, the other axes with yo in y's place; the
+  // axes from yo outwards are fused into one parallel loop.
+  int yIndex = rank - 1 - t.rowAxis;
+  std::vector<VarOrRVar> order{xi, yi, xo};
+  for (int k = 1; k < rank; ++k)
+    order.push_back(k == yIndex ? yo : args[k]);
+  f.reorder(order);
+  Var par = yo;
+  for (int k = yIndex + 1; k < rank; ++k) {
+    Var fused(f.name() + "_par" + std::to_string(k));
+    f.fuse(par, args[k], fused);
+    par = fused;
+  }
+  f.parallel(par);
+
+  acc.compute_at(f, xo);
+  Var ax = acc.args()[0], ay = acc.args()[rank - 1 - t.rowAxis];
+  Var axo("axo"), axi("axi"), ayo("ayo"), ayi("ayi");
+  acc.split(ax, axo, axi, kVectorLanes, TailStrategy::GuardWithIf)
+      .vectorize(axi)
+      .unroll(axo)
+      .split(ay, ayo, ayi, yTile, TailStrategy::GuardWithIf)
+      .unroll(ayi);
+  Stage update = acc.update();
+  update.split(ax, axo, axi, kVectorLanes, TailStrategy::GuardWithIf)
+      .split(ay, ayo, ayi, yTile, TailStrategy::GuardWithIf);
+  std::vector<VarOrRVar> updateOrder{axi, axo, ayi};
+  for (const RVar &r : t.reductionVars)
+    updateOrder.push_back(r);
+  for (int k = 1; k < rank; ++k)
+    updateOrder.push_back(k == yIndex ? ayo : acc.args()[k]);
+  update.reorder(updateOrder).vectorize(axi).unroll(axo).unroll(ayi);
+}
+
 void scheduleGPU(Func f) {
   std::vector<Var> args = f.args();
   f.compute_root();
@@ -86,6 +137,18 @@ void Lowerer::schedule(const std::vector<Func> &outputs) {
       scheduleCPU(f, rvars);
   };
   for (const HalideTensor &stage : stages) {
+    if (stage.role == StageRole::Contract && stage.accumulator.defined()) {
+      // Without a register tile the accumulator itself is the root stage and
+      // the copy is inlined into its consumers.
+      scheduled.insert(stage.func.name());
+      if (gpu)
+        scheduleGPU(stage.accumulator);
+      else if (stage.rowAxis >= 0 && stage.rank() >= 2)
+        scheduleContractCPU(stage);
+      else
+        scheduleCPU(stage.accumulator, stage.reductionVars);
+      continue;
+    }
     if (stage.role == StageRole::Attention) {
       scheduled.insert(stage.func.name());
       Func(stage.func).compute_root();
