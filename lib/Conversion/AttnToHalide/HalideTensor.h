@@ -37,6 +37,11 @@ struct HalideTensor {
   /// Contractions: the output axis (MLIR order) to block as rows of the
   /// register tile, one whose values reuse the vector operand; -1 if none.
   int rowAxis = -1;
+  /// Contractions: if > 0, the operand read along the innermost output axis
+  /// is repacked into panels of this many columns (a contiguous [col/panel]
+  /// [reduction...][panel] copy, so the reduction walks memory densely),
+  /// and the accumulator is indexed (x % panel, ..., x / panel).
+  int panel = 0;
 
   size_t rank() const { return extents.size(); }
 

@@ -1,6 +1,7 @@
-//===- LowerReductions.cpp - Contractions, reductions, alignment ----------===//
+//===- LowerReductions.cpp - Reductions, alignment, scores, context -------===//
 //
 // Ops that sum or compare over an axis become Funcs with an update over an
+// (contractions: LowerContract.cpp)
 // RDom. Masks (padding lengths, causal relations) become RDom predicates, so
 // masked positions are never read. A reduction over no kept position gives 0
 // (never NaN or infinity).
@@ -39,74 +40,6 @@ Expr Lowerer::keep(mlir::Value lengths,
     }
   }
   return cond;
-}
-
-bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {
-  auto spec = attnd::EinsumSpec::parse(op.getSpec());
-  const std::string &lhsTerm = spec->inputs[0], &rhsTerm = spec->inputs[1];
-  const std::string &result = spec->result;
-  std::string summed = spec->summedLetters();
-  auto letters = letterExtents({lhsTerm, rhsTerm}, {op.getLhs(), op.getRhs()});
-
-  HalideTensor t;
-  t.func = Func(freshName("contract"));
-  for (char c : result)
-    t.extents.push_back(letters[c]);
-  AxisVars axes(result.size());
-  Region region;
-  for (char c : summed)
-    region.push_back(Range(0, letters[c]));
-  RDom r(region, "r");
-
-  auto index = [&](const std::string &term) {
-    std::vector<Expr> idx;
-    for (char c : term) {
-      size_t pos = result.find(c);
-      idx.push_back(pos != std::string::npos
-                        ? Expr(axes.vars[pos])
-                        : Expr(r[static_cast<int>(summed.find(c))]));
-    }
-    return idx;
-  };
-  std::vector<Expr> lhsIdx = index(lhsTerm), rhsIdx = index(rhsTerm);
-  if (auto masked = op.getMasked()) {
-    char m = (*masked)[0];
-    if (lhsTerm.empty()) {
-      error = "attn.contract with a masked letter needs a batch axis";
-      return false;
-    }
-    r.where(r[static_cast<int>(summed.find(m))] <
-            get(op.getLengths()).at({lhsIdx[0]}));
-  }
-  const HalideTensor &a = get(op.getLhs()), &b = get(op.getRhs());
-  Func acc(t.func.name() + "_acc");
-  acc(axes.halideOrder()) = 0.0f;
-  acc(axes.halideOrder()) += a.at(lhsIdx) * b.at(rhsIdx);
-  t.func(axes.halideOrder()) = acc(axes.halideOrder());
-  t.accumulator = acc;
-  t.role = StageRole::Contract;
-  for (int i = 0; i < r.dimensions(); ++i)
-    t.reductionVars.push_back(r[i]);
-  // Register tile rows: the innermost result letter that only the *other*
-  // operand has, so each vector loaded along the innermost letter is reused
-  // for every row (q rows against one k vector, x rows against one W row).
-  if (!result.empty()) {
-    char inner = result.back();
-    bool innerInLhs = lhsTerm.find(inner) != std::string::npos;
-    bool innerInRhs = rhsTerm.find(inner) != std::string::npos;
-    if (innerInLhs != innerInRhs) {
-      const std::string &rowSide = innerInLhs ? rhsTerm : lhsTerm;
-      const std::string &innerSide = innerInLhs ? lhsTerm : rhsTerm;
-      for (int i = static_cast<int>(result.size()) - 2; i >= 0; --i)
-        if (rowSide.find(result[i]) != std::string::npos &&
-            innerSide.find(result[i]) == std::string::npos) {
-          t.rowAxis = i;
-          break;
-        }
-    }
-  }
-  record(op.getResult(), t);
-  return true;
 }
 
 HalideTensor Lowerer::lowerReduce(attnd::ReduceOp op) {

@@ -22,6 +22,7 @@ namespace attn {
 namespace {
 
 constexpr int kVectorLanes = 16;
+constexpr int kRowTilesPerBlock = 8; // row tiles sharing one pass over the panels
 
 void scheduleCPU(Func f, const std::vector<RVar> &reductionVars) {
   std::vector<Var> args = f.args(); // innermost first
@@ -62,21 +63,27 @@ void scheduleContractCPU(const HalideTensor &t) {
   int rank = static_cast<int>(args.size());
   Var x = args[0], y = args[rank - 1 - t.rowAxis];
   const Expr &xExtent = t.extents.back();
-  bool wide = is_const(xExtent) && *as_const_int(xExtent) % 32 == 0;
-  int xTile = wide ? 2 * kVectorLanes : kVectorLanes;
+  bool wide = t.panel ? t.panel == 2 * kVectorLanes
+                      : is_const(xExtent) && *as_const_int(xExtent) % 32 == 0;
+  int xTile = wide ? 2 * kVectorLanes : kVectorLanes; // == t.panel if any
   int yTile = wide ? 6 : 8; // at most ~24 vector accumulators in flight
-  Var xo("xo"), xi("xi"), yo("yo"), yi("yi");
+  Var xo("xo"), xi("xi"), yb("yb"), yi("yi"), yoo("yoo"), yoi("yoi");
   f.compute_root()
-      .tile(x, y, xo, yo, xi, yi, xTile, yTile, TailStrategy::GuardWithIf)
+      .split(x, xo, xi, xTile, TailStrategy::GuardWithIf)
+      .split(y, yoo, yb, yTile * kRowTilesPerBlock, TailStrategy::GuardWithIf)
+      .split(yb, yoi, yi, yTile, TailStrategy::GuardWithIf)
       .vectorize(xi, kVectorLanes, TailStrategy::GuardWithIf);
-  // Loops: xi, yi (the tile), xo, the other axes with yo in y's place; the
-  // axes from yo outwards are fused into one parallel loop.
+  // Loops, inner to outer: the tile (xi, yi); yoi, the tiles of a row block;
+  // xo, the column panels; the other axes, with yoo (the row blocks) in y's
+  // place. A panel is reused by every tile of a row block while it is in
+  // cache, and the rows of a block by every panel. The axes from yoo
+  // outwards are fused into one parallel loop.
   int yIndex = rank - 1 - t.rowAxis;
-  std::vector<VarOrRVar> order{xi, yi, xo};
+  std::vector<VarOrRVar> order{xi, yi, yoi, xo};
   for (int k = 1; k < rank; ++k)
-    order.push_back(k == yIndex ? yo : args[k]);
+    order.push_back(k == yIndex ? yoo : args[k]);
   f.reorder(order);
-  Var par = yo;
+  Var par = yoo;
   for (int k = yIndex + 1; k < rank; ++k) {
     Var fused(f.name() + "_par" + std::to_string(k));
     f.fuse(par, args[k], fused);
@@ -84,7 +91,7 @@ void scheduleContractCPU(const HalideTensor &t) {
   }
   f.parallel(par);
 
-  acc.compute_at(f, xo);
+  acc.compute_at(f, yoi);
   Var ax = acc.args()[0], ay = acc.args()[rank - 1 - t.rowAxis];
   Var axo("axo"), axi("axi"), ayo("ayo"), ayi("ayi");
   acc.split(ax, axo, axi, kVectorLanes, TailStrategy::GuardWithIf)
@@ -98,7 +105,7 @@ void scheduleContractCPU(const HalideTensor &t) {
   std::vector<VarOrRVar> updateOrder{axi, axo, ayi};
   for (const RVar &r : t.reductionVars)
     updateOrder.push_back(r);
-  for (int k = 1; k < rank; ++k)
+  for (int k = 1; k < static_cast<int>(acc.args().size()); ++k)
     updateOrder.push_back(k == yIndex ? ayo : acc.args()[k]);
   update.reorder(updateOrder).vectorize(axi).unroll(axo).unroll(ayi);
 }
