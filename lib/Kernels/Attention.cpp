@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 using namespace Halide;
 
@@ -109,15 +110,31 @@ namespace {
 struct FusedInputs {
   Func qPack, kPack, vPack, dot, score;
   RDom rd;
+  /// live(kb, qb, b) != 0 iff key block kb has a visible key for query block
+  /// qb (only with a query-block dimension; undefined when every block is
+  /// live). A Func rather than an Expr on purpose: used directly in an RDom
+  /// predicate, bounds inference makes the consumers' regions conditional and
+  /// the sliding window over the key blocks is lost.
+  Func live;
 };
 
+/// Per-block Funcs take (..., kb, [qb,] h, b). With `queryBlockDim`, qb is the
+/// query block (t / QB) as its own dimension: a predicate on kb and qb alone
+/// is uniform over a microkernel tile, so fully masked blocks (causal, padding)
+/// skip their FLOPs.
 FusedInputs buildScores(Func q, Func k, Func v, Func keyLengths, int D, int E, int Ep, int KB,
-                        Expr T, Expr S, const AttentionOptions &opts) {
+                        int QB, bool queryBlockDim, Expr T, Expr S, const AttentionOptions &opts) {
   // Halide Vars are identified by name: every function below declares the
   // same set and they all refer to the same dimensions. Never name a Var "s":
   // Halide 14 confuses it with its stage prefixes ("f.s1.s...") and a split of
   // that dimension in an update silently computes the wrong elements.
-  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb");
+  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb"), qb("qb");
+  std::vector<Var> blockArgs = {t, si, kb};
+  if (queryBlockDim)
+    blockArgs.push_back(qb);
+  blockArgs.push_back(h);
+  blockArgs.push_back(b);
+
   FusedInputs in;
   // Coordinates are absolute (t, s): a query block is the QB rows of `state`
   // computed per tile of the output; key block kb is keys [kb*KB, kb*KB + KB).
@@ -139,11 +156,20 @@ FusedInputs buildScores(Func q, Func k, Func v, Func keyLengths, int D, int E, i
     visible = visible && key <= t;
 
   in.rd = RDom(0, D, "rd");
+  if (queryBlockDim && (opts.hasLengths || opts.causal)) {
+    Expr liveBlock = kb * KB < keyEnd;
+    if (opts.causal)
+      liveBlock = liveBlock && kb * KB <= qb * QB + (QB - 1);
+    in.live = Func("attn_live");
+    in.live(kb, qb, b) = select(liveBlock, 1, 0);
+    in.rd.where(in.live(kb, qb, b) != 0);
+  }
   in.dot = Func("attn_dot"); // accumulator of the score microkernel
-  in.dot(t, si, kb, h, b) = 0.0f;
-  in.dot(t, si, kb, h, b) += in.qPack(t, in.rd, h, b) * in.kPack(in.rd, kb * KB + si, h, b);
+  in.dot(blockArgs) = 0.0f;
+  std::vector<Expr> dotArgs(blockArgs.begin(), blockArgs.end());
+  in.dot(dotArgs) += in.qPack(t, in.rd, h, b) * in.kPack(in.rd, kb * KB + si, h, b);
   in.score = Func("attn_score");
-  in.score(t, si, kb, h, b) = select(visible, in.dot(t, si, kb, h, b), kMaskedScore);
+  in.score(blockArgs) = select(visible, in.dot(dotArgs), kMaskedScore);
   return in;
 }
 
@@ -159,60 +185,68 @@ Func fusedCpu(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Exp
               const AttentionOptions &opts, const Target &target) {
   // Halide Vars are identified by name: every function below declares the
   // same set and they all refer to the same dimensions.
-  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb");
+  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb"), qb("qb");
   const FusedTiles tiles = chooseCpuTiles(target, E);
   const int QB = tiles.qBlock, KB = tiles.kBlock, VL = tiles.vec, Ep = tiles.valuePad;
-  FusedInputs in = buildScores(q, k, v, keyLengths, D, E, Ep, KB, T, S, opts);
+  FusedInputs in = buildScores(q, k, v, keyLengths, D, E, Ep, KB, QB, true, T, S, opts);
   Func qPack = in.qPack, kPack = in.kPack, vPack = in.vPack, dot = in.dot, score = in.score;
   RDom rd = in.rd;
   Expr numKeyBlocks = (S + KB - 1) / KB;
 
+  // Every per-block Func carries qb, the query block, as a dimension of its
+  // own: out reads state(e, t, t / QB); with output tiles aligned to QB (an
+  // output that starts at t = 0) each tile needs exactly one qb.
   RDom rs(0, KB, "rs");
   Func blockMax("attn_blockmax"); // max over the keys of block kb
-  blockMax(t, kb, h, b) = kMaskedScore;
-  blockMax(t, kb, h, b) = max(blockMax(t, kb, h, b), score(t, rs, kb, h, b));
+  blockMax(t, kb, qb, h, b) = kMaskedScore;
+  blockMax(t, kb, qb, h, b) = max(blockMax(t, kb, qb, h, b), score(t, rs, kb, qb, h, b));
 
   // Running max over blocks [0, kb] and [0, kb - 1]: blockMax is kept for
   // every block of the query block (sliding window), so these prefix maxima
   // carry no state and cost O(#blocks) vector maxes per block.
   RDom rk(0, numKeyBlocks, "rk");
   Func runMax("attn_runmax"), prevMax("attn_prevmax");
-  runMax(t, kb, h, b) = kMaxFloor;
-  runMax(t, kb, h, b) = max(runMax(t, kb, h, b), blockMax(t, min(rk, kb), h, b));
-  prevMax(t, kb, h, b) = kMaxFloor;
-  prevMax(t, kb, h, b) = max(prevMax(t, kb, h, b),
-                             select(rk < kb, blockMax(t, max(min(rk, kb - 1), 0), h, b), kMaxFloor));
+  runMax(t, kb, qb, h, b) = kMaxFloor;
+  runMax(t, kb, qb, h, b) = max(runMax(t, kb, qb, h, b), blockMax(t, min(rk, kb), qb, h, b));
+  prevMax(t, kb, qb, h, b) = kMaxFloor;
+  prevMax(t, kb, qb, h, b) =
+      max(prevMax(t, kb, qb, h, b),
+          select(rk < kb, blockMax(t, max(min(rk, kb - 1), 0), qb, h, b), kMaxFloor));
 
   // Rescale factor of the accumulator when block kb arrives.
   Func rescale("attn_rescale");
-  rescale(t, kb, h, b) = fastExp2(prevMax(t, kb, h, b) - runMax(t, kb, h, b));
+  rescale(t, kb, qb, h, b) = fastExp2(prevMax(t, kb, qb, h, b) - runMax(t, kb, qb, h, b));
 
   Func prob("attn_prob"); // unnormalised probabilities of block kb
-  prob(t, si, kb, h, b) = fastExp2(score(t, si, kb, h, b) - runMax(t, kb, h, b));
+  prob(t, si, kb, qb, h, b) = fastExp2(score(t, si, kb, qb, h, b) - runMax(t, kb, qb, h, b));
   Func probSum("attn_probsum");
-  probSum(t, kb, h, b) = 0.0f;
-  probSum(t, kb, h, b) += prob(t, rs, kb, h, b);
+  probSum(t, kb, qb, h, b) = 0.0f;
+  probSum(t, kb, qb, h, b) += prob(t, rs, kb, qb, h, b);
 
+  RDom rsLive(0, KB, "rsl"); // like rs, but dead blocks skip the P·V microkernel
+  if (in.live.defined())
+    rsLive.where(in.live(kb, qb, b) != 0);
   Func pvAcc("attn_pvacc"); // accumulator of the P·V microkernel
-  pvAcc(c, t, kb, h, b) = 0.0f;
-  pvAcc(c, t, kb, h, b) += prob(t, rs, kb, h, b) * vPack(c, kb * KB + rs, h, b);
+  pvAcc(c, t, kb, qb, h, b) = 0.0f;
+  pvAcc(c, t, kb, qb, h, b) += prob(t, rsLive, kb, qb, h, b) * vPack(c, kb * KB + rsLive, h, b);
 
   // Online softmax state of a query block: {accumulator, running sum}.
   Func state("attn_state");
-  state(c, t, h, b) = Tuple(0.0f, 0.0f);
+  state(c, t, qb, h, b) = Tuple(0.0f, 0.0f);
   {
-    Expr alpha = rescale(t, rk, h, b);
-    state(c, t, h, b) = Tuple(state(c, t, h, b)[0] * alpha + pvAcc(c, t, rk, h, b),
-                              state(c, t, h, b)[1] * alpha + probSum(t, rk, h, b));
+    Expr alpha = rescale(t, rk, qb, h, b);
+    state(c, t, qb, h, b) =
+        Tuple(state(c, t, qb, h, b)[0] * alpha + pvAcc(c, t, rk, qb, h, b),
+              state(c, t, qb, h, b)[1] * alpha + probSum(t, rk, qb, h, b));
   }
 
   Func invSum("attn_invsum"); // one division per query row
   {
-    Expr sum = state(0, t, h, b)[1];
-    invSum(t, h, b) = select(sum > 0.0f, 1.0f / sum, 0.0f);
+    Expr sum = state(0, t, qb, h, b)[1];
+    invSum(t, qb, h, b) = select(sum > 0.0f, 1.0f / sum, 0.0f);
   }
   Func out("attn_fused");
-  out(e, t, h, b) = state(e, t, h, b)[0] * invSum(t, h, b);
+  out(e, t, h, b) = state(e, t, t / QB, h, b)[0] * invSum(t, t / QB, h, b);
 
   // ---- Schedule. Loop nest per (b, h) [parallel]:
   //   pack K, V | for each query block: pack Q, then for each key block:
@@ -231,7 +265,9 @@ Func fusedCpu(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Exp
   vPack.compute_at(out, bh).vectorize(c, VL);
   qPack.compute_at(out, tb).store_in(MemoryType::Stack).vectorize(t, VL).unroll(d, 4);
 
-  state.compute_at(out, tb).bound(c, 0, Ep).bound_extent(t, QB).store_in(MemoryType::Stack);
+  // Not forced onto the stack: with an unaligned output the qb extent is only
+  // known at run time (and the allocation is made once per query block).
+  state.compute_at(out, tb).bound(c, 0, Ep).bound_extent(t, QB);
   state.vectorize(c, VL);
   // P·V microkernel: its accumulators (pvVecs vectors x pvRows queries) are
   // computed per tile of the state update and folded in from registers.
@@ -242,12 +278,15 @@ Func fusedCpu(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Exp
       .unroll(ci)
       .unroll(tii);
   pvAcc.compute_at(state, co).vectorize(c, VL).unroll(c).unroll(t);
-  pvAcc.update().reorder(c, t, rs).vectorize(c, VL).unroll(c).unroll(t);
+  pvAcc.update().reorder(c, t, rsLive).vectorize(c, VL).unroll(c).unroll(t);
   invSum.compute_at(out, tb).bound_extent(t, QB).vectorize(t, VL);
+  if (in.live.defined())
+    in.live.compute_at(state, rk);
 
   // Score microkernel: scoreVecs x scoreKeys accumulators, d loop outside.
   score.compute_at(state, rk)
       .bound_extent(kb, 1)
+      .bound_extent(qb, 1)
       .bound(si, 0, KB)
       .store_in(MemoryType::Stack)
       .tile(t, si, tio, sio, tii, sii, VL * tiles.scoreVecs, tiles.scoreKeys)
@@ -257,7 +296,7 @@ Func fusedCpu(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Exp
   dot.compute_at(score, tio).vectorize(t, VL).unroll(t).unroll(si);
   dot.update().reorder(t, si, rd).vectorize(t, VL).unroll(t).unroll(si);
 
-  blockMax.store_at(out, tb).compute_at(state, rk).vectorize(t, VL);
+  blockMax.store_at(state, qb).compute_at(state, rk).vectorize(t, VL);
   blockMax.update().reorder(t, rs).vectorize(t, VL).unroll(t);
   runMax.compute_at(state, rk).vectorize(t, VL);
   runMax.update().reorder(t, rk).vectorize(t, VL);
@@ -303,7 +342,7 @@ Func fusedBlockLocal(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr
   // Halide Vars are identified by name: every function below declares the
   // same set and they all refer to the same dimensions.
   Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b"), si("si"), kb("kb");
-  FusedInputs in = buildScores(q, k, v, keyLengths, D, E, E, KB, T, S, opts);
+  FusedInputs in = buildScores(q, k, v, keyLengths, D, E, E, KB, QB, false, T, S, opts);
   Func qPack = in.qPack, kPack = in.kPack, vPack = in.vPack, dot = in.dot, score = in.score;
   RDom rd = in.rd;
   Expr numKeyBlocks = (S + KB - 1) / KB;
