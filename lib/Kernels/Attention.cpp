@@ -281,7 +281,7 @@ Func fusedCpu(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Exp
   pvAcc.update().reorder(c, t, rsLive).vectorize(c, VL).unroll(c).unroll(t);
   invSum.compute_at(out, tb).bound_extent(t, QB).vectorize(t, VL);
   if (in.live.defined())
-    in.live.compute_at(state, rk);
+    in.live.compute_at(state, rk).bound_extent(kb, 1);
 
   // Score microkernel: scoreVecs x scoreKeys accumulators, d loop outside.
   score.compute_at(state, rk)
@@ -293,7 +293,7 @@ Func fusedCpu(Func q, Func k, Func v, Func keyLengths, int D, int E, Expr T, Exp
       .vectorize(tii, VL)
       .unroll(tii)
       .unroll(sii);
-  dot.compute_at(score, tio).vectorize(t, VL).unroll(t).unroll(si);
+  dot.compute_at(score, tio).bound_extent(kb, 1).vectorize(t, VL).unroll(t).unroll(si);
   dot.update().reorder(t, si, rd).vectorize(t, VL).unroll(t).unroll(si);
 
   blockMax.store_at(state, qb).compute_at(state, rk).vectorize(t, VL);
