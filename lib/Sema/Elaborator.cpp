@@ -8,6 +8,12 @@ namespace attn::sema {
 
 namespace {
 
+/// Deepest recursion of Elaborator::expr (each level is a few stack frames).
+constexpr unsigned kMaxElaborationDepth = 2048;
+/// Longest chain of operations in a definition's value. MLIRGen and the
+/// Halide lowering recurse along such chains, and so does freeing the nodes.
+constexpr unsigned kMaxGraphDepth = 4096;
+
 std::vector<const IndexVar *> unionFree(const std::vector<const IndexVar *> &a,
                                         const std::vector<const IndexVar *> &b) {
   std::vector<const IndexVar *> result = a;
@@ -125,7 +131,7 @@ NodePtr Elaborator::definition(const ast::Definition &def, Scope &scope) {
   NodePtr body = expr(*def.value, scope);
   auto localIndices = std::move(scope.indices);
   scope.indices = std::move(savedIndices);
-  if (!body)
+  if (!body || !checkGraphDepth(body, def))
     return nullptr;
 
   std::vector<const IndexVar *> vars;
@@ -175,7 +181,65 @@ NodePtr Elaborator::definition(const ast::Definition &def, Scope &scope) {
   return node;
 }
 
+/// Every value passes through a definition (global or local), so bounding
+/// each definition's depth bounds every node's. Without recursion: the graph
+/// may be as deep as the file is long.
+bool Elaborator::checkGraphDepth(const NodePtr &value,
+                                 const ast::Definition &def) {
+  std::vector<std::pair<const Node *, size_t>> stack{{value.get(), 0}};
+  while (!stack.empty()) {
+    auto [n, next] = stack.back();
+    if (graphDepth.count(n)) {
+      stack.pop_back();
+      continue;
+    }
+    if (next < n->operands.size()) {
+      ++stack.back().second;
+      stack.push_back({n->operands[next].get(), 0});
+      continue;
+    }
+    unsigned d = 1;
+    for (const NodePtr &operand : n->operands)
+      d = std::max(d, graphDepth[operand.get()] + 1);
+    graphDepth[n] = d;
+    stack.pop_back();
+  }
+  depthChecked.push_back(value);
+  unsigned depth = graphDepth[value.get()];
+  if (depth <= kMaxGraphDepth)
+    return true;
+  error(def.name.loc, "'" + def.name.name + "' is computed through " +
+                          std::to_string(depth) +
+                          " nested operations, more than the " +
+                          std::to_string(kMaxGraphDepth) +
+                          " that attnc supports; shorten the chain of "
+                          "definitions");
+  return false;
+}
+
 NodePtr Elaborator::expr(const ast::Expr &e, Scope &scope) {
+  // Definitions are elaborated on demand, so a chain of definitions each used
+  // above its own definition recurses as deep as the chain: bound it before
+  // the stack runs out.
+  if (exprDepth >= kMaxElaborationDepth) {
+    if (!reportedTooDeep)
+      error(e.loc, "'" +
+                       (definitionStack.empty() ? std::string("this")
+                                                : definitionStack.front()) +
+                       "' is computed through more than " +
+                       std::to_string(kMaxElaborationDepth) +
+                       " nested expressions and definitions; shorten the "
+                       "chain of definitions");
+    reportedTooDeep = true;
+    return nullptr;
+  }
+  ++exprDepth;
+  NodePtr result = exprKind(e, scope);
+  --exprDepth;
+  return result;
+}
+
+NodePtr Elaborator::exprKind(const ast::Expr &e, Scope &scope) {
   switch (e.kind) {
   case ast::Expr::Number:
     return makeConstant(e.loc, e.number);

@@ -13,6 +13,7 @@
 
 #include <map>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 namespace attn::sema {
@@ -53,11 +54,16 @@ private:
   std::map<std::string, GlobalEntry> globals;
   std::vector<std::string> definitionStack; // for cycle messages
   std::vector<std::pair<const ast::FuncDef *, Location>> callStack;
+  unsigned exprDepth = 0; // recursion of expr(), through definitions and calls
+  bool reportedTooDeep = false;
+  std::unordered_map<const Node *, unsigned> graphDepth; // of checked values
+  std::vector<NodePtr> depthChecked; // keeps graphDepth's keys alive
 
   void error(Location loc, const std::string &message);
 
   NodePtr definition(const ast::Definition &def, Scope &scope);
   NodePtr expr(const ast::Expr &e, Scope &scope);
+  NodePtr exprKind(const ast::Expr &e, Scope &scope);
   NodePtr name(const ast::Expr &e, Scope &scope);
   NodePtr index(const ast::Expr &e, Scope &scope);
   NodePtr binary(const ast::Expr &e, Scope &scope);
@@ -74,6 +80,7 @@ private:
   NodePtr makeContract(Location loc, NodePtr a, NodePtr b, bool dot);
   NodePtr makeReduceLast(Location loc, ast::ReduceKind kind, NodePtr x);
 
+  bool checkGraphDepth(const NodePtr &value, const ast::Definition &def);
   bool requireFloat(const NodePtr &node, Location loc, const char *what);
   std::string suggest(const std::string &name, Scope &scope) const;
 };
