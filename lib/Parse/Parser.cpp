@@ -70,7 +70,8 @@ public:
   ErrorListener(const SourceFile &file, DiagnosticEngine &diags)
       : file(file), diags(diags) {}
 
-  void syntaxError(antlr4::Recognizer *, antlr4::Token *offending, size_t line,
+  void syntaxError(antlr4::Recognizer *recognizer, antlr4::Token *offending,
+                   size_t line,
                    size_t charPos, const std::string &msg,
                    std::exception_ptr) override {
     if (++count > kMaxReportedErrors)
@@ -91,6 +92,15 @@ public:
                       text.rfind("mismatched input", 0) == 0 ||
                       text.rfind("no viable alternative", 0) == 0))
       text = "unexpected " + describeToken(offending);
+    // "missing ID at 'x'": name the grammar's tokens in words.
+    size_t at = text.rfind(" at ");
+    if (offending && text.rfind("missing ", 0) == 0 && at != std::string::npos)
+      text = "missing " + describeExpected(text.substr(8, at - 8)) +
+             " before " + describeToken(offending);
+    if (offending && offending->getType() == AttnLexer::REDUCE_SUB &&
+        usedAsName(recognizer, offending))
+      text += " (names cannot start with sum_, mean_, max_, min_ or "
+              "softmax_: those begin reductions, as in sum_j)";
     diags.error(locAt(file, line, charPos), "syntax error: " + text);
   }
 
@@ -98,6 +108,30 @@ private:
   const SourceFile &file;
   DiagnosticEngine &diags;
   unsigned count = 0;
+
+  static std::string describeExpected(const std::string &token) {
+    if (token == "ID")
+      return "a name";
+    if (token == "STRING")
+      return "a file name in double quotes";
+    if (token == "INT")
+      return "an integer";
+    return token;
+  }
+
+  /// Whether a reduction token such as `sum_x` stands where a name is being
+  /// declared (`sum_x = ...`, `def sum_x(...)`, `input sum_x : ...`).
+  static bool usedAsName(antlr4::Recognizer *recognizer, antlr4::Token *token) {
+    auto *parser = dynamic_cast<antlr4::Parser *>(recognizer);
+    if (!parser)
+      return false;
+    antlr4::TokenStream *tokens = parser->getTokenStream();
+    size_t index = token->getTokenIndex();
+    if (index + 1 >= tokens->size())
+      return false;
+    std::string next = tokens->get(index + 1)->getText();
+    return next == "=" || next == "(" || next == ":" || next == "[";
+  }
 };
 
 /// Bad characters and excessive nesting, found on the token stream before
