@@ -263,7 +263,8 @@ NodePtr Elaborator::exprKind(const ast::Expr &e, Scope &scope) {
   return nullptr;
 }
 
-std::string Elaborator::suggest(const std::string &name, Scope &scope) const {
+std::string Elaborator::suggest(const std::string &name, Scope &scope,
+                                bool call) const {
   std::string best;
   unsigned bestDistance = name.size() <= 2 ? 1 : 2;
   auto consider = [&](const std::string &candidate) {
@@ -279,6 +280,14 @@ std::string Elaborator::suggest(const std::string &name, Scope &scope) const {
     consider(n);
   for (auto &[n, _] : funcs)
     consider(n);
+  if (call) {
+    for (const char *builtin : kUnaryBuiltins)
+      consider(builtin);
+    for (const char *builtin : {"leaky_relu", "max", "min", "sum", "mean",
+                                "softmax", "concat", "split", "heads", "merge",
+                                "len"})
+      consider(builtin);
+  }
   return best.empty() ? "" : "; did you mean '" + best + "'?";
 }
 
@@ -460,9 +469,12 @@ NodePtr Elaborator::makeBinary(Location loc, char op, NodePtr a, NodePtr b) {
   const Shape &shorter = sa.size() >= sb.size() ? sb : sa;
   for (size_t k = 0; k < shorter.size(); ++k) {
     if (!sameDim(shorter[k], longer[k + offset])) {
+      // The two sizes in the order of the operands, as the shapes are.
+      bool aLonger = &longer == &sa;
+      const Dim &da = aLonger ? longer[k + offset] : shorter[k];
+      const Dim &db = aLonger ? shorter[k] : longer[k + offset];
       error(loc, "shapes " + shapeStr(sa) + " and " + shapeStr(sb) +
-                     " do not agree: " + shorter[k].str() + " vs " +
-                     longer[k + offset].str());
+                     " do not agree: " + da.str() + " vs " + db.str());
       return nullptr;
     }
   }
@@ -633,7 +645,8 @@ NodePtr Elaborator::call(const ast::Expr &e, Scope &scope) {
                                 "with brackets: " + e.name + "[...]");
     return nullptr;
   }
-  error(e.loc, "unknown function '" + e.name + "'" + suggest(e.name, scope));
+  error(e.loc,
+        "unknown function '" + e.name + "'" + suggest(e.name, scope, true));
   return nullptr;
 }
 

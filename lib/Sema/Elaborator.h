@@ -82,7 +82,8 @@ private:
 
   bool checkGraphDepth(const NodePtr &value, const ast::Definition &def);
   bool requireFloat(const NodePtr &node, Location loc, const char *what);
-  std::string suggest(const std::string &name, Scope &scope) const;
+  std::string suggest(const std::string &name, Scope &scope,
+                      bool call = false) const;
 };
 
 } // namespace attn::sema
