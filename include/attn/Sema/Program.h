@@ -62,7 +62,7 @@ struct Node {
     Reduce,   // sum/mean/max/min over `over` (null: the last trailing axis)
     Softmax,  // softmax over `over` (null: the last trailing axis)
     Concat,   // along the last trailing axis
-    Slice,    // [start, start+size) of the last trailing axis
+    Slice,    // [start, start+size) of trailing axis sliceAxis
     Reshape,  // of the trailing axes (heads / merge)
     Gather,   // operand0 = table [V, ...], operand1 = int ids
   } kind;
@@ -86,6 +86,7 @@ struct Node {
   ast::Relation relation = ast::Relation::None;
   const IndexVar *relationVar = nullptr;
   long long sliceStart = 0;           // Slice
+  int sliceAxis = 0;                  // Slice: a trailing axis
 
   Node(Kind kind, Location loc) : kind(kind), loc(loc) {}
   bool hasFree(const IndexVar *v) const;
