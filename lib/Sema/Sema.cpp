@@ -16,6 +16,7 @@
 #include <cstdlib>
 #include <set>
 #include <sys/stat.h>
+#include <utility>
 
 namespace attn {
 
@@ -170,8 +171,15 @@ private:
     auto [it, inserted] = globalNames.emplace(name, loc);
     if (inserted)
       return true;
-    diags.error(loc, "'" + name + "' is already defined");
-    diags.note(it->second, "previous definition of '" + name + "' is here");
+    // Functions are claimed before everything else: report the later of the
+    // two in the file, so that "previous" reads true.
+    Location first = it->second, second = loc;
+    if (first.file == second.file &&
+        (second.line < first.line ||
+         (second.line == first.line && second.col < first.col)))
+      std::swap(first, second);
+    diags.error(second, "'" + name + "' is already defined");
+    diags.note(first, "previous definition of '" + name + "' is here");
     return false;
   }
 
