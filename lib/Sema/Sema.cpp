@@ -98,6 +98,7 @@ private:
   std::vector<std::unique_ptr<ast::Module>> modules; // keeps the ASTs alive
   std::set<std::string> loading;
   std::map<std::string, Dim> dims;
+  std::set<std::string> invalidDims; // declared, but their size is an error
   std::map<std::string, const ast::FuncDef *> funcs;
   std::map<std::string, Location> globalNames;
 
@@ -220,7 +221,8 @@ private:
     case ast::DimExpr::Name: {
       auto it = dims.find(e.name);
       if (it == dims.end()) {
-        diags.error(e.loc, "unknown dim '" + e.name + "'");
+        if (!invalidDims.count(e.name)) // else already reported
+          diags.error(e.loc, "unknown dim '" + e.name + "'");
         return std::nullopt;
       }
       if (it->second.runtime()) {
@@ -281,8 +283,10 @@ private:
       Dim dim{d.name, -1};
       if (d.value) {
         auto value = evalDim(*d.value);
-        if (!value)
+        if (!value) {
+          invalidDims.insert(d.name);
           continue;
+        }
         dim.size = *value;
         if (auto it = overrides.find(d.name); it != overrides.end()) {
           dim.size = it->second;
