@@ -61,7 +61,19 @@ std::string describeToken(const antlr4::Token *token) {
   std::string text = token->getText();
   if (text.size() > 40)
     text = text.substr(0, 40) + "...";
-  return "'" + text + "'";
+  // Control characters (a bad character can be any byte) print as \xNN.
+  std::string shown;
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      shown += hex;
+    } else {
+      shown += c;
+    }
+  }
+  return "'" + shown + "'";
 }
 
 /// Turns ANTLR's syntax errors into diagnostics with positions.
