@@ -101,10 +101,6 @@ FusedTiles chooseCpuTiles(const Target &target, int valueDim) {
   return t;
 }
 
-} // namespace
-
-namespace {
-
 /// Everything the fused kernels share: packed inputs and the masked, log2-unit
 /// score of one key block against a block of queries.
 struct FusedInputs {
@@ -139,14 +135,14 @@ FusedInputs buildScores(Func q, Func k, Func v, Func keyLengths, int D, int E, i
   // Coordinates are absolute (t, s): a query block is the QB rows of `state`
   // computed per tile of the output; key block kb is keys [kb*KB, kb*KB + KB).
   in.qPack = Func("attn_qpack"); // (t, d, h, b): query-minor, pre-scaled by scale*log2(e)
-  in.qPack(t, d, h, b) = q(d, min(t, T - 1), h, b) * (opts.scale * kLog2e);
+  in.qPack(t, d, h, b) = q(d, clamp(t, 0, T - 1), h, b) * (opts.scale * kLog2e);
   in.kPack = Func("attn_kpack"); // (d, s, h, b), s padded to whole key blocks
-  in.kPack(d, s, h, b) = k(d, min(s, S - 1), h, b);
+  in.kPack(d, s, h, b) = k(d, clamp(s, 0, S - 1), h, b);
   in.vPack = Func("attn_vpack"); // (c, s, h, b), c padded to Ep with zeros
   if (Ep == E)
-    in.vPack(c, s, h, b) = v(c, min(s, S - 1), h, b);
+    in.vPack(c, s, h, b) = v(c, clamp(s, 0, S - 1), h, b);
   else
-    in.vPack(c, s, h, b) = select(c < E, v(min(c, E - 1), min(s, S - 1), h, b), 0.0f);
+    in.vPack(c, s, h, b) = select(c < E, v(min(c, E - 1), clamp(s, 0, S - 1), h, b), 0.0f);
 
   // Keys visible to batch b: [0, keyEnd(b)), and s <= t when causal.
   Expr keyEnd = opts.hasLengths ? clamp(keyLengths(b), 0, S) : S;
@@ -498,7 +494,7 @@ Func unfusedAttention(Func q, Func k, Func v, Func keyLengths, int headDim, int 
     visible = visible && s <= t;
   RDom rd(0, D, "rd");
   Func kT("unfused_kT"); // k transposed so that the score loop vectorises over keys
-  kT(s, d, h, b) = k(d, min(s, S - 1), h, b); // clamped: score rounds s up to whole tiles
+  kT(s, d, h, b) = k(d, clamp(s, 0, S - 1), h, b); // clamped: score rounds s up to whole tiles
   Func dot("unfused_dot");
   dot(s, t, h, b) = 0.0f;
   dot(s, t, h, b) += q(rd, t, h, b) * kT(s, rd, h, b);

@@ -79,6 +79,8 @@ const Case kCases[] = {
     {"cross attention T=50, S=130", 2, 1, 50, 130, {130, 64}, 1.0f},
     {"exact blocks T=S=64, heads 8", 1, 8, 64, 64, {64}, 1.0f},
     {"single query, S=200", 2, 2, 1, 200, {200, 5}, 1.0f},
+    {"fewer keys than a vector: T=17, S=5", 2, 3, 17, 5, {5, 2}, 1.0f},
+    {"lengths beyond S and negative", 2, 1, 40, 33, {1000, -3}, 1.0f},
     {"empty key set gives 0", 2, 1, 20, 20, {0, 20}, 1.0f},
     {"large scores (|q|,|k| x4), T=S=90", 2, 2, 90, 90, {90, 45}, 4.0f},
 };
