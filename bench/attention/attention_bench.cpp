@@ -1,7 +1,8 @@
 //===- attention_bench.cpp - fused vs unfused vs PyTorch SDPA on the CPU ---===//
 //
 // fp32 forward attention, no padding, non-causal; default B=8 H=8 L=512 d=64.
-// Times the fused and unfused AOT kernels at 1 thread and at all threads
+// Times the fused and unfused AOT kernels, and the same attention written in
+// .attn (sdpa.attn) as compiled by attnc, at 1 thread and at all threads
 // (halide_set_num_threads), runs bench/attention/torch_sdpa.py for PyTorch's
 // scaled_dot_product_attention at the same thread counts, and measures the
 // fp32 FMA peak of this machine in the same run. GFLOP/s = 4*B*H*L^2*d / time.
@@ -16,6 +17,7 @@
 
 #include "bench_attn_fused.h"
 #include "bench_attn_unfused.h"
+#include "sdpa.h" // sdpa_forward, compiled by attnc from sdpa.attn
 
 #include <immintrin.h>
 
@@ -207,8 +209,8 @@ int main(int argc, char **argv) {
   const double flops = 4.0 * B * H * double(L) * L * D;
 
   Buffer<float> q(D, L, H, B), k(D, L, H, B), v(D, L, H, B);
-  Buffer<float> outFused(D, L, H, B), outUnfused(D, L, H, B);
-  Buffer<int32_t> lengths(B); // unused: the kernels are compiled without a padding mask
+  Buffer<float> outFused(D, L, H, B), outUnfused(D, L, H, B), outAttnc(D, L, H, B);
+  Buffer<int32_t> lengths(B); // read only by the attnc kernel (all rows full)
   std::mt19937 rng(7);
   std::normal_distribution<float> normal(0.0f, 1.0f);
   for (Buffer<float> *buf : {&q, &k, &v})
@@ -219,7 +221,12 @@ int main(int argc, char **argv) {
     const char *name;
     KernelFn fn;
     Buffer<float> *out;
-  } kernels[] = {{"fused", bench_attn_fused, &outFused}, {"unfused", bench_attn_unfused, &outUnfused}};
+    int row; // index into Row::timings
+  } kernels[] = {{"fused", bench_attn_fused, &outFused, 0},
+                 {"unfused", bench_attn_unfused, &outUnfused, 1},
+                 // sdpa_forward(q, k, v, L_lengths, o): the padding mask is on
+                 // (all lengths = L), as in any model compiled by attnc.
+                 {"attnc", sdpa_forward, &outAttnc, 2}};
 
   printf("attention forward fp32: B=%d H=%d L=%d d=%d, no mask, non-causal; %.2f GFLOP per call "
          "(4*B*H*L^2*d)\n",
@@ -234,8 +241,13 @@ int main(int argc, char **argv) {
   struct Row {
     int threads;
     double peak;
-    Timing fused, unfused;
+    Timing timings[3]; // fused, unfused, attnc
+    Timing &fused = timings[0], &unfused = timings[1], &attnc = timings[2];
     TorchResult torch;
+    Row() = default;
+    Row(const Row &o) : threads(o.threads), peak(o.peak), torch(o.torch) {
+      std::copy(o.timings, o.timings + 3, timings);
+    }
   };
   std::vector<Row> rows;
   const char *isa = "";
@@ -255,7 +267,7 @@ int main(int argc, char **argv) {
           auto start = Clock::now();
           kern.fn(q, k, v, lengths, *kern.out);
           double s = std::chrono::duration<double>(Clock::now() - start).count();
-          (kern.fn == bench_attn_fused ? row.fused : row.unfused).seconds.push_back(s);
+          row.timings[kern.row].seconds.push_back(s);
         }
       }
     };
@@ -272,6 +284,7 @@ int main(int argc, char **argv) {
   double maxDiff = 0;
   outFused.for_each_element([&](int e, int t, int h, int b) {
     maxDiff = std::max<double>(maxDiff, std::fabs(outFused(e, t, h, b) - outUnfused(e, t, h, b)));
+    maxDiff = std::max<double>(maxDiff, std::fabs(outFused(e, t, h, b) - outAttnc(e, t, h, b)));
   });
 
   auto gflops = [&](double seconds) { return flops / seconds / 1e9; };
@@ -281,7 +294,8 @@ int main(int argc, char **argv) {
     printf("%-8d %-9s %12s %12s %10.1f %10s  (%s FMA loop, best of 10 short runs)\n", r.threads,
            "fp32 peak", "", "", r.peak, "100%", isa);
     for (auto [name, timing] : {std::pair<const char *, const Timing *>{"fused", &r.fused},
-                                {"unfused", &r.unfused}})
+                                {"unfused", &r.unfused},
+                                {"attnc", &r.attnc}})
       printf("%-8d %-9s %12.2f %12.2f %10.1f %9.0f%%\n", r.threads, name, timing->best() * 1e3,
              timing->median() * 1e3, gflops(timing->best()), 100 * gflops(timing->best()) / r.peak);
     if (r.torch.ok)
@@ -294,8 +308,9 @@ int main(int argc, char **argv) {
     printf("  %d thread%s: fused/unfused %.2fx", r.threads, r.threads > 1 ? "s" : " ",
            r.unfused.best() / r.fused.best());
     if (r.torch.ok)
-      printf(", fused/PyTorch %.2fx, unfused/PyTorch %.2fx", r.torch.bestMs / 1e3 / r.fused.best(),
-             r.torch.bestMs / 1e3 / r.unfused.best());
+      printf(", fused/PyTorch %.2fx, unfused/PyTorch %.2fx, attnc/PyTorch %.2fx",
+             r.torch.bestMs / 1e3 / r.fused.best(), r.torch.bestMs / 1e3 / r.unfused.best(),
+             r.torch.bestMs / 1e3 / r.attnc.best());
     printf("\n");
   }
   if (rows.size() > 1)
@@ -308,6 +323,6 @@ int main(int argc, char **argv) {
   printf("peak assumption: fp32 peak = the %s FMA loop measured above on this CPU (one core "
          "~%.0f GFLOP/s here; docs/PERFORMANCE.md quotes ~220 for a Sapphire Rapids core)\n",
          isa, rows.front().peak);
-  printf("check: max |fused - unfused| = %.2e\n", maxDiff);
+  printf("check: max |fused - unfused|, |fused - attnc| = %.2e\n", maxDiff);
   return maxDiff < 1e-4 ? 0 : 1;
 }
