@@ -127,10 +127,15 @@ NodePtr Elaborator::global(const std::string &name, Location use) {
 
 NodePtr Elaborator::definition(const ast::Definition &def, Scope &scope) {
   auto savedIndices = std::move(scope.indices);
+  auto savedDeclared = std::move(scope.declaredIndices);
   scope.indices.clear();
+  scope.declaredIndices.clear();
+  for (const ast::Ident &idx : def.indices)
+    scope.declaredIndices.insert(idx.name);
   NodePtr body = expr(*def.value, scope);
   auto localIndices = std::move(scope.indices);
   scope.indices = std::move(savedIndices);
+  scope.declaredIndices = std::move(savedDeclared);
   if (!body || !checkGraphDepth(body, def))
     return nullptr;
 
@@ -317,6 +322,17 @@ NodePtr Elaborator::name(const ast::Expr &e, Scope &scope) {
   return nullptr;
 }
 
+/// Inside brackets, a name is an index unless it names a value (then it is
+/// token ids, as in E[src[t]]); declared indices take precedence.
+bool Elaborator::isIndexName(const ast::Expr &item, const Scope &scope) const {
+  if (item.kind != ast::Expr::Name)
+    return false;
+  if (scope.declaredIndices.count(item.name) || scope.indices.count(item.name))
+    return true;
+  return !scope.locals.count(item.name) && !globals.count(item.name) &&
+         !dims.count(item.name);
+}
+
 NodePtr Elaborator::index(const ast::Expr &e, Scope &scope) {
   NodePtr base = expr(*e.operands[0], scope);
   if (!base)
@@ -325,10 +341,7 @@ NodePtr Elaborator::index(const ast::Expr &e, Scope &scope) {
 
   // A single integer-valued item is an embedding lookup: table[ids].
   const ast::Expr &first = *e.operands[1];
-  bool firstIsIndexName = first.kind == ast::Expr::Name &&
-                          !scope.locals.count(first.name) &&
-                          !globals.count(first.name) && !dims.count(first.name);
-  if (!firstIsIndexName) {
+  if (!isIndexName(first, scope)) {
     NodePtr ids = expr(first, scope);
     if (!ids)
       return nullptr;
@@ -372,8 +385,7 @@ NodePtr Elaborator::index(const ast::Expr &e, Scope &scope) {
   node->free = base->free;
   for (size_t k = 0; k < count; ++k) {
     const ast::Expr &item = *e.operands[k + 1];
-    if (item.kind != ast::Expr::Name || scope.locals.count(item.name) ||
-        globals.count(item.name) || dims.count(item.name)) {
+    if (!isIndexName(item, scope)) {
       error(item.loc, "indices must all be index names (as in x[i, j]); "
                       "token ids index alone, as in E[src[t]]");
       return nullptr;
@@ -590,7 +602,10 @@ NodePtr Elaborator::makeReduceLast(Location loc, ast::ReduceKind kind,
 }
 
 NodePtr Elaborator::reduce(const ast::Expr &e, Scope &scope) {
+  bool declared = scope.declaredIndices.insert(e.indexVar).second;
   NodePtr body = expr(*e.operands[0], scope);
+  if (declared)
+    scope.declaredIndices.erase(e.indexVar);
   if (!body || !requireFloat(body, e.loc, "a reduction"))
     return nullptr;
   const char *kind = ast::reduceKindName(e.reduce);

@@ -12,6 +12,7 @@
 #include "attn/Support/Diagnostics.h"
 
 #include <map>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -45,6 +46,11 @@ private:
   struct Scope {
     std::map<std::string, NodePtr> locals;         // function params + locals
     std::map<std::string, const IndexVar *> indices; // this definition's
+    // Names that are indices here whatever else they name: the left-hand
+    // side's indices and the variables of enclosing reductions. Function
+    // bodies see the model's names, so a library's `W[d, h, k]` must not
+    // become a lookup by a model definition that happens to be named `h`.
+    std::set<std::string> declaredIndices;
   };
 
   Program &program;
@@ -80,6 +86,7 @@ private:
   NodePtr makeContract(Location loc, NodePtr a, NodePtr b, bool dot);
   NodePtr makeReduceLast(Location loc, ast::ReduceKind kind, NodePtr x);
 
+  bool isIndexName(const ast::Expr &item, const Scope &scope) const;
   bool checkGraphDepth(const NodePtr &value, const ast::Definition &def);
   bool requireFloat(const NodePtr &node, Location loc, const char *what);
   std::string suggest(const std::string &name, Scope &scope,
