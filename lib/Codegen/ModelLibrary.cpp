@@ -2,6 +2,7 @@
 #include "attn/Codegen/ModelLibrary.h"
 #include "attn/Conversion/AttnToHalide.h"
 #include "HeaderEmitter.h"
+#include "KernelPlan.h"
 
 #include <cstdio>
 #include <fstream>
@@ -85,23 +86,21 @@ std::string modelName(mlir::ModuleOp module) {
   return "model";
 }
 
-std::vector<Halide::Argument> arguments(const LoweredFunction &f) {
-  std::vector<Halide::Argument> args(f.params.begin(), f.params.end());
-  return args;
-}
-
-/// Lowers every entry point; the Halide errors of a failing compile become
-/// `error` (Halide throws CompileError with the user-facing text).
+/// Plans and lowers every kernel of every entry point.
 bool lowerAll(mlir::ModuleOp module, const Halide::Target &target,
-              std::vector<LoweredFunction> &out, std::string &error) {
+              std::vector<ModelPlan> &plans, std::vector<LoweredFunction> &out,
+              std::string &error) {
   bool ok = true;
   module.walk([&](mlir::FuncOp f) {
     if (!ok)
       return;
-    LoweredFunction lowered;
-    ok = lowerToHalide(f, target, lowered, error);
-    if (ok)
-      out.push_back(std::move(lowered));
+    plans.push_back(planModel(f));
+    for (const KernelSpec *kernel : plans.back().kernels()) {
+      LoweredFunction lowered;
+      ok = ok && lowerKernel(*kernel, target, lowered, error);
+      if (ok)
+        out.push_back(std::move(lowered));
+    }
   });
   return ok;
 }
@@ -131,8 +130,9 @@ bool writeModelLibrary(mlir::ModuleOp module, const CodegenOptions &options,
   std::string headerPath = outputs.add(base + model + ".h");
   std::string runtimePath = outputs.add(base + "libattn_halide_runtime.a");
 
+  std::vector<ModelPlan> plans;
   std::vector<LoweredFunction> functions;
-  if (!lowerAll(module, target, functions, error))
+  if (!lowerAll(module, target, plans, functions, error))
     return false;
   bool ok = guardHalide(
       [&] {
@@ -141,7 +141,7 @@ bool writeModelLibrary(mlir::ModuleOp module, const CodegenOptions &options,
         std::vector<Halide::Module> modules;
         for (LoweredFunction &f : functions) {
           Halide::Pipeline pipeline(f.outputs);
-          modules.push_back(pipeline.compile_to_module(arguments(f), f.name,
+          modules.push_back(pipeline.compile_to_module(f.arguments, f.name,
                                                        kernelTarget));
         }
         Halide::Module linked = Halide::link_modules(model, modules);
@@ -153,7 +153,7 @@ bool writeModelLibrary(mlir::ModuleOp module, const CodegenOptions &options,
     return false;
 
   std::ofstream header(headerPath);
-  header << emitHeader(module, model);
+  header << emitHeader(plans, model);
   header.close();
   if (!header) {
     error = "cannot write '" + headerPath + "'";
@@ -167,8 +167,9 @@ bool printLoweredHalide(mlir::ModuleOp module, const CodegenOptions &options,
   Halide::Target target;
   if (!parseTarget(options.target, target, error))
     return false;
+  std::vector<ModelPlan> plans;
   std::vector<LoweredFunction> functions;
-  if (!lowerAll(module, target, functions, error))
+  if (!lowerAll(module, target, plans, functions, error))
     return false;
   char tempName[] = "/tmp/attnc-stmt-XXXXXX";
   int fd = mkstemp(tempName);
@@ -181,7 +182,7 @@ bool printLoweredHalide(mlir::ModuleOp module, const CodegenOptions &options,
       [&] {
         for (LoweredFunction &f : functions) {
           Halide::Pipeline pipeline(f.outputs);
-          pipeline.compile_to_lowered_stmt(tempName, arguments(f),
+          pipeline.compile_to_lowered_stmt(tempName, f.arguments,
                                            Halide::StmtOutputFormat::Text,
                                            target.with_feature(
                                                Halide::Target::NoRuntime));

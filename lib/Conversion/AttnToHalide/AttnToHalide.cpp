@@ -1,18 +1,20 @@
-//===- AttnToHalide.cpp - attn dialect to a Halide pipeline ---------------===//
+//===- AttnToHalide.cpp - A kernel of attn ops to a Halide pipeline -------===//
 #include "attn/Conversion/AttnToHalide.h"
 #include "Lowerer.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
+#include "llvm/ADT/SetVector.h"
 
 using namespace Halide;
 
 namespace attn {
+namespace {
 
-/// An ImageParam for a function argument. Static sizes become constraints on
-/// the buffer (checked by Halide on entry, and known to the scheduler), and
-/// dense strides are promised where the inner sizes are static.
-static ImageParam imageParam(mlir::RankedTensorType type, const std::string &name,
-                             std::vector<Expr> &extents) {
+/// An ImageParam for an input value. Static sizes become constraints on the
+/// buffer (checked by Halide on entry, and known to the scheduler), and dense
+/// strides are promised where the inner sizes are static.
+ImageParam imageParam(mlir::RankedTensorType type, const std::string &name,
+                      std::vector<Expr> &extents) {
   Type elem = type.getElementType().isInteger(32) ? Int(32) : Float(32);
   int rank = static_cast<int>(type.getRank());
   ImageParam p(elem, rank, name);
@@ -38,52 +40,108 @@ static ImageParam imageParam(mlir::RankedTensorType type, const std::string &nam
   return p;
 }
 
-static std::string argumentName(mlir::FuncOp func, unsigned i) {
-  std::string name = "arg" + std::to_string(i);
-  if (auto attr = func.getArgAttrOfType<mlir::StringAttr>(i, "attn.name")) {
-    std::string role;
-    if (auto r = func.getArgAttrOfType<mlir::StringAttr>(i, "attn.role"))
-      role = r.getValue().str();
-    name = attr.getValue().str() + (role == "lengths" ? "_lengths" : "");
+/// The ops of `block` that the outputs need, stopping at the inputs.
+llvm::SetVector<mlir::Operation *> neededOps(mlir::Block &block,
+                                             llvm::ArrayRef<mlir::Value> inputs,
+                                             llvm::ArrayRef<mlir::Value> outputs) {
+  llvm::DenseSet<mlir::Value> stop(inputs.begin(), inputs.end());
+  llvm::DenseSet<mlir::Operation *> needed;
+  std::vector<mlir::Value> work(outputs.begin(), outputs.end());
+  while (!work.empty()) {
+    mlir::Value v = work.back();
+    work.pop_back();
+    mlir::Operation *def = v.getDefiningOp();
+    if (stop.count(v) || !def || def->getBlock() != &block ||
+        !needed.insert(def).second)
+      continue;
+    for (mlir::Value operand : def->getOperands())
+      work.push_back(operand);
   }
-  return name;
+  llvm::SetVector<mlir::Operation *> ordered;
+  for (mlir::Operation &op : block)
+    if (needed.count(&op))
+      ordered.insert(&op);
+  return ordered;
 }
 
-bool lowerToHalide(mlir::FuncOp func, const Target &target,
-                   LoweredFunction &out, std::string &error) {
+} // namespace
+
+std::string kernelInputName(const KernelSpec &spec, size_t index) {
+  mlir::FuncOp func = spec.func;
+  if (auto arg = spec.inputs[index].dyn_cast<mlir::BlockArgument>()) {
+    if (arg.getOwner()->getParentOp() == func.getOperation()) {
+      unsigned i = arg.getArgNumber();
+      if (auto name = func.getArgAttrOfType<mlir::StringAttr>(i, "attn.name")) {
+        auto role = func.getArgAttrOfType<mlir::StringAttr>(i, "attn.role");
+        return name.getValue().str() +
+               (role && role.getValue() == "lengths" ? "_lengths" : "");
+      }
+    }
+  }
+  return "in" + std::to_string(index);
+}
+
+std::string kernelOutputName(const KernelSpec &spec, size_t index) {
+  if (index < spec.outputNames.size())
+    return spec.outputNames[index];
+  return "out" + std::to_string(index);
+}
+
+bool lowerKernel(const KernelSpec &spec, const Target &target,
+                 LoweredFunction &out, std::string &error) {
   Lowerer lowerer(target);
-  out.name = func.getName().str();
-  for (unsigned i = 0; i < func.getNumArguments(); ++i) {
-    auto type = func.getArgument(i).getType().dyn_cast<mlir::RankedTensorType>();
+  mlir::FuncOp func = spec.func;
+  mlir::attn::RecurrenceOp recurrence = spec.step;
+  out.name = spec.name;
+  for (size_t i = 0; i < spec.inputs.size(); ++i) {
+    mlir::Value v = spec.inputs[i];
+    auto type = v.getType().dyn_cast<mlir::RankedTensorType>();
     if (!type) {
-      error = "argument " + std::to_string(i) + " of '" + out.name +
+      error = "input " + std::to_string(i) + " of '" + spec.name +
               "' is not a ranked tensor";
       return false;
     }
     HalideTensor t;
-    ImageParam p = imageParam(type, argumentName(func, i), t.extents);
+    ImageParam p = imageParam(type, kernelInputName(spec, i), t.extents);
     AxisVars axes(t.rank());
     t.func = Func(p.name() + "_in");
     t.func(axes.halideOrder()) = p(axes.halideOrder());
-    out.params.push_back(p);
-    lowerer.bind(func.getArgument(i), t);
+    out.arguments.push_back(p);
+    lowerer.bind(v, t);
   }
-  for (mlir::Operation &op : func.getBody().front()) {
-    if (auto ret = llvm::dyn_cast<mlir::ReturnOp>(op)) {
-      for (unsigned i = 0; i < ret.getNumOperands(); ++i) {
-        const HalideTensor &value = lowerer.get(ret.getOperand(i));
-        std::string name = "out" + std::to_string(i);
-        if (auto attr = func.getResultAttrOfType<mlir::StringAttr>(i, "attn.name"))
-          name = "out_" + attr.getValue().str();
-        Func result(name);
-        AxisVars axes(value.rank());
-        result(axes.halideOrder()) = value.at(axes.exprs());
-        out.outputs.push_back(result);
-      }
-      break;
-    }
-    if (!lowerer.lower(&op, error))
+  Param<int32_t> step("t");
+  ImageParam lengths(Int(32), 1, "lengths");
+  mlir::Block &block = recurrence ? *recurrence.getBodyBlock()
+                                  : func.getBody().front();
+  std::vector<mlir::Value> results = spec.outputs;
+  if (spec.step) {
+    out.arguments.push_back(lengths);
+    out.arguments.push_back(step);
+    auto yield = llvm::cast<mlir::attn::YieldOp>(block.getTerminator());
+    results.assign(yield.getValues().begin(), yield.getValues().end());
+  }
+  for (mlir::Operation *op : neededOps(block, spec.inputs, results)) {
+    if (llvm::isa<mlir::attn::RecurrenceOp>(op)) {
+      error = "internal: a recurrence inside kernel '" + spec.name + "'";
       return false;
+    }
+    if (!lowerer.lower(op, error))
+      return false;
+  }
+  for (size_t i = 0; i < results.size(); ++i) {
+    const HalideTensor &value = lowerer.get(results[i]);
+    Func result(kernelOutputName(spec, i));
+    AxisVars axes(value.rank());
+    Expr computed = value.at(axes.exprs());
+    if (spec.step) {
+      // Padding: a row past its length keeps its state.
+      const HalideTensor &previous =
+          lowerer.get(recurrence.getStateArguments()[i]);
+      computed = select(step < lengths(axes.vars[0]), computed,
+                        previous.at(axes.exprs()));
+    }
+    result(axes.halideOrder()) = computed;
+    out.outputs.push_back(result);
   }
   lowerer.schedule(out.outputs);
   return true;
