@@ -363,7 +363,7 @@ private:
       os << "    " << id << ".timeAxis = " << op.getAxis() << ";\n"
          << "    " << id << ".reverse = " << (op.getReverse() ? "true" : "false")
          << ";\n"
-         << "    attnrt::runRecurrence(\"" << r.step.name << "\", "
+         << "    attnrt::runRecurrenceKernel(\"" << r.step.name << "\", "
          << r.step.name << "_argv, " << id << ");\n";
     }
     call(plan.output);

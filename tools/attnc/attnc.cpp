@@ -15,12 +15,15 @@
 #include "attn/Sema/Sema.h"
 #include "attn/Support/Diagnostics.h"
 
+#include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "mlir/IR/Diagnostics.h"
 #include "mlir/IR/MLIRContext.h"
+#include "mlir/Parser.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <cctype>
@@ -34,7 +37,8 @@ enum class Stage { AST, MLIR, MLIROpt, Halide, Library, Runtime };
 
 cl::OptionCategory category("attnc options");
 
-cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model.attn>"),
+cl::opt<std::string> inputFile(cl::Positional,
+                               cl::desc("<model.attn | module.mlir>"),
                                cl::cat(category));
 cl::opt<std::string> outputDir(
     "o", cl::desc("Output folder for lib<model>.a, <model>.h and the Halide "
@@ -131,7 +135,8 @@ int main(int argc, char **argv) {
       "  attnc model.attn -o out/            writes out/lib<model>.a and "
       "out/<model>.h\n"
       "  attnc model.attn --emit=mlir-opt    prints the optimised attn "
-      "dialect\n");
+      "dialect\n"
+      "  attnc module.mlir -o out/           starts from the attn dialect\n");
 
   attn::SourceManager sources;
   attn::DiagnosticEngine diags(std::cerr, verifyDiagnostics);
@@ -151,7 +156,12 @@ int main(int argc, char **argv) {
     return 1;
   }
 
+  bool fromMLIR = llvm::StringRef(inputFile).endswith(".mlir");
   if (emit == Stage::AST) {
+    if (fromMLIR) {
+      std::cerr << "attnc: error: --emit=ast needs a .attn file\n";
+      return 1;
+    }
     auto module = attn::parseModelFile(inputFile, sources, diags);
     if (sources.find(inputFile))
       files.push_back(sources.find(inputFile));
@@ -159,22 +169,6 @@ int main(int argc, char **argv) {
       std::cout << attn::ast::dump(*module);
     return finish(diags, sources, files);
   }
-
-  attn::CompileOptions options;
-  for (const std::string &d : defines) {
-    size_t eq = d.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      diags.error(attn::Location{}, "-D " + d + ": expected NAME=VALUE");
-      continue;
-    }
-    options.dimOverrides.push_back({d.substr(0, eq), d.substr(eq + 1)});
-  }
-  options.importPaths.assign(includeDirs.begin(), includeDirs.end());
-  options.importPaths.push_back(stdlibDir);
-
-  auto program = attn::checkModel(inputFile, options, sources, diags, &files);
-  if (!program || diags.hasErrors())
-    return finish(diags, sources, files);
   if (!nameOverride.empty()) {
     bool valid = !std::isdigit(static_cast<unsigned char>(nameOverride[0]));
     for (char c : nameOverride)
@@ -184,13 +178,54 @@ int main(int argc, char **argv) {
                 << ": expected a C identifier\n";
       return 1;
     }
-    program->name = nameOverride;
   }
 
   mlir::MLIRContext context;
   context.getOrLoadDialect<mlir::attn::AttnDialect>();
+  context.getOrLoadDialect<mlir::StandardOpsDialect>();
   MLIRDiagnosticBridge bridge(context, sources, diags);
-  auto module = attn::generateMLIR(context, *program);
+  mlir::OwningOpRef<mlir::ModuleOp> module;
+  if (fromMLIR) {
+    // Start from the dialect: the front end is skipped.
+    std::string error;
+    if (const attn::SourceFile *file = sources.load(inputFile, error))
+      files.push_back(file);
+    else {
+      std::cerr << "attnc: error: " << error << "\n";
+      return 1;
+    }
+    module = mlir::parseSourceFile<mlir::ModuleOp>(inputFile, &context);
+    if (!module)
+      return verifyDiagnostics ? finish(diags, sources, files) : 1;
+    if (!nameOverride.empty() || !module->getOperation()->hasAttr("attn.model")) {
+      std::string name = nameOverride;
+      if (name.empty()) {
+        name = llvm::sys::path::stem(inputFile).str();
+        for (char &c : name)
+          c = std::isalnum(static_cast<unsigned char>(c)) ? c : '_';
+      }
+      module->getOperation()->setAttr("attn.model",
+                                      mlir::StringAttr::get(&context, name));
+    }
+  } else {
+    attn::CompileOptions options;
+    for (const std::string &d : defines) {
+      size_t eq = d.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        diags.error(attn::Location{}, "-D " + d + ": expected NAME=VALUE");
+        continue;
+      }
+      options.dimOverrides.push_back({d.substr(0, eq), d.substr(eq + 1)});
+    }
+    options.importPaths.assign(includeDirs.begin(), includeDirs.end());
+    options.importPaths.push_back(stdlibDir);
+    auto program = attn::checkModel(inputFile, options, sources, diags, &files);
+    if (!program || diags.hasErrors())
+      return finish(diags, sources, files);
+    if (!nameOverride.empty())
+      program->name = nameOverride;
+    module = attn::generateMLIR(context, *program);
+  }
   if (!module || mlir::failed(module->verify()))
     return verifyDiagnostics ? finish(diags, sources, files) : 1;
   if (emit == Stage::MLIR) {

@@ -12,9 +12,10 @@ namespace {
 
 /// An ImageParam for an input value. Static sizes become constraints on the
 /// buffer (checked by Halide on entry, and known to the scheduler), and dense
-/// strides are promised where the inner sizes are static.
+/// strides are promised where the inner sizes are static, unless the buffer
+/// may be a strided view (`dense` false: the slices a recurrence step reads).
 ImageParam imageParam(mlir::RankedTensorType type, const std::string &name,
-                      std::vector<Expr> &extents) {
+                      bool dense, std::vector<Expr> &extents) {
   Type elem = type.getElementType().isInteger(32) ? Int(32) : Float(32);
   int rank = static_cast<int>(type.getRank());
   ImageParam p(elem, rank, name);
@@ -23,7 +24,7 @@ ImageParam imageParam(mlir::RankedTensorType type, const std::string &name,
   extents.clear();
   for (int i = rank - 1; i >= 0; --i) {
     int halideDim = rank - 1 - i;
-    if (denseSoFar)
+    if (denseSoFar && (dense || halideDim == 0))
       p.dim(halideDim).set_stride(static_cast<int>(stride));
     if (type.isDynamicDim(i)) {
       denseSoFar = false;
@@ -102,7 +103,10 @@ bool lowerKernel(const KernelSpec &spec, const Target &target,
       return false;
     }
     HalideTensor t;
-    ImageParam p = imageParam(type, kernelInputName(spec, i), t.extents);
+    bool view = recurrence && v.isa<mlir::BlockArgument>() &&
+                v.cast<mlir::BlockArgument>().getOwner() ==
+                    recurrence.getBodyBlock();
+    ImageParam p = imageParam(type, kernelInputName(spec, i), !view, t.extents);
     AxisVars axes(t.rank());
     t.func = Func(p.name() + "_in");
     t.func(axes.halideOrder()) = p(axes.halideOrder());

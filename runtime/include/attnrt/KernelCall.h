@@ -14,6 +14,7 @@
 #define ATTNRT_KERNELCALL_H
 
 #include "attnrt/Error.h"
+#include "attnrt/Recurrence.h"
 #include "attnrt/ShapeCheck.h"
 #include "attnrt/Tensor.h"
 
@@ -73,6 +74,21 @@ void callKernel(const char *name, Kernel kernel, const Tensors &...tensors) {
     throw Error(std::string(name) + " failed: " +
                 (message.empty() ? "Halide error " + std::to_string(status)
                                  : message));
+  }
+}
+
+/// attnrt::runRecurrence with Halide's messages captured, as callKernel.
+inline void runRecurrenceKernel(const char *name, StepKernelArgv step,
+                                const RecurrenceArgs &args) {
+  detail::installKernelErrorHandler();
+  detail::lastKernelError.clear();
+  try {
+    runRecurrence(name, step, args);
+  } catch (const Error &e) {
+    std::string message = detail::lastKernelError;
+    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+      message.pop_back();
+    throw Error(message.empty() ? e.what() : std::string(e.what()) + ": " + message);
   }
 }
 
