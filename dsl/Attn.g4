@@ -43,11 +43,15 @@ signedNumber: '-'? number ;
 // def score(q, k) = q . k
 // def layer_norm(x, g, b) { mu = mean(x)  ...  return ... }
 funcDef     : 'def' ID '(' (ID (',' ID)*)? ')'
-              ( '=' expr | '{' definition* 'return' expr '}' ) ;
+              ( '=' expr | '{' definition* 'return' expr (',' expr)* '}' ) ;
 
 // name[i, j] = expr      (index variables on the left become the leading axes)
 // output y[i] = expr
-definition  : output='output'? ID ('[' ID (',' ID)* ']')? '=' expr ;
+// h[t] = tanh(x[t] @ U + h[t-1] @ W) for t in S init zeros(H)
+// h[t], c[t] = lstm(x[t], h[t-1], c[t-1]) for t in S reversed init zeros(H), zeros(H)
+definition  : output='output'? target (',' target)* '=' expr recurrence? ;
+target      : ID ('[' ID (',' ID)* ']')? ;
+recurrence  : 'for' ID 'in' ID reversed='reversed'? ('init' expr (',' expr)*)? ;
 
 expr        : additive ;
 additive    : multiplicative (op+=('+' | '-') multiplicative)* ;

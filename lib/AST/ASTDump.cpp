@@ -80,6 +80,8 @@ public:
         definition(d, 2);
       os << "    Return\n";
       expr(*f.result, 3);
+      for (const ExprPtr &extra : f.extraResults)
+        expr(*extra, 3);
     }
     for (const Definition &d : m.defs)
       definition(d, 1);
@@ -120,8 +122,21 @@ private:
         os << (i ? ", " : "") << d.indices[i].name;
       os << "]";
     }
+    for (const Ident &extra : d.extraNames)
+      os << ", " << extra.name;
+    if (d.recurrence) {
+      const RecurrenceClause &r = *d.recurrence;
+      os << " for " << r.time.name << " in " << r.dim.name
+         << (r.reverse ? " reversed" : "");
+    }
     os << " " << at(d.loc) << "\n";
     expr(*d.value, depth + 1);
+    if (d.recurrence)
+      for (const ExprPtr &init : d.recurrence->inits) {
+        indent(depth + 1);
+        os << "Init\n";
+        expr(*init, depth + 2);
+      }
   }
 
   void expr(const Expr &e, int depth) {

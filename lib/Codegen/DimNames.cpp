@@ -99,6 +99,9 @@ private:
       set(result, out);
     } else if (llvm::isa<attnd::ReshapeOp, attnd::CombineHeadsOp>(op)) {
       set(result, of(op->getOperand(0))); // leading dynamic axes are kept
+    } else if (auto bb = llvm::dyn_cast<attnd::BatchBroadcastOp>(op)) {
+      Names ref = of(bb.getRef());
+      set(result, {ref.empty() ? "?" : ref[0]});
     } else if (auto g = llvm::dyn_cast<attnd::GatherOp>(op)) {
       set(result, of(g.getIds()));
     } else if (auto r = llvm::dyn_cast<attnd::ReduceOp>(op)) {

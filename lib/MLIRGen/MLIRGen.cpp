@@ -19,6 +19,7 @@
 #include "mlir/IR/BuiltinTypes.h"
 
 #include <map>
+#include <set>
 
 namespace attn {
 namespace {
@@ -39,12 +40,15 @@ struct Axis {
   }
 };
 
-std::vector<Axis> canonicalAxes(const Node &n) {
+/// The canonical axes of `n`; inside a recurrence step the time index is not
+/// an axis (`skip`): a step sees one time step.
+std::vector<Axis> canonicalAxesSkipping(const Node &n, const IndexVar *skip) {
   std::vector<Axis> axes;
   if (n.perExample)
     axes.push_back({Axis::Batch});
   for (const IndexVar *v : n.free)
-    axes.push_back({Axis::Var, v});
+    if (v != skip)
+      axes.push_back({Axis::Var, v});
   for (int k = 0; k < static_cast<int>(n.shape.size()); ++k)
     axes.push_back({Axis::Trail, nullptr, k});
   return axes;
@@ -93,6 +97,8 @@ private:
   const Program &program;
   mlir::OpBuilder builder;
   std::map<const Node *, mlir::Value> values;
+  const IndexVar *insideTime = nullptr; // set while emitting a step
+  std::map<const Node *, mlir::Operation *> recurrences;
   std::vector<mlir::Value> inputArgs, paramArgs;
   std::map<std::string, mlir::Value> lengthsArgs;
 
@@ -249,7 +255,11 @@ private:
 
   /// Axes of operand `x` as seen from a result whose trailing rank is
   /// `resultRank` (trailing axes right-aligned, as broadcasting does).
-  static std::vector<Axis> alignedAxes(const Node &x, size_t resultRank) {
+  std::vector<Axis> canonicalAxes(const Node &n) const {
+    return canonicalAxesSkipping(n, insideTime);
+  }
+
+  std::vector<Axis> alignedAxes(const Node &x, size_t resultRank) const {
     std::vector<Axis> axes = canonicalAxes(x);
     int shift = static_cast<int>(resultRank - x.shape.size());
     for (Axis &a : axes)
@@ -326,6 +336,12 @@ private:
     case Node::Gather:
       return builder.create<mlir::attn::GatherOp>(l, emit(*n.operands[0]),
                                                   emit(*n.operands[1]));
+    case Node::RecurrenceResult:
+      return emitRecurrence(*n.operands[0])->getResult(n.argIndex);
+    case Node::StateRef:  // bound to the step's block arguments
+    case Node::Recurrence: // through its results
+    case Node::Tuple:      // split by sema
+      break;
     }
     return {};
   }
@@ -333,6 +349,115 @@ private:
   static mlir::attn::UnaryFn unaryFn(const std::string &fn) {
     auto parsed = mlir::attn::symbolizeUnaryFn(fn);
     return parsed ? *parsed : mlir::attn::UnaryFn::neg;
+  }
+
+  /// Whether `n` reads a state of the recurrence being emitted (whose
+  /// StateRefs are in `memo` as true). Another recurrence's results are
+  /// finished values: their own states do not count.
+  bool readsState(const Node &n, std::map<const Node *, bool> &memo) {
+    auto it = memo.find(&n);
+    if (it != memo.end())
+      return it->second;
+    bool reads = false;
+    if (n.kind != Node::RecurrenceResult && n.kind != Node::StateRef)
+      for (const NodePtr &op : n.operands)
+        reads = readsState(*op, memo) || reads;
+    return memo[&n] = reads;
+  }
+
+  /// The maximal parts of the step that read no state: computed before the
+  /// loop, for all steps at once (those that depend on the time index become
+  /// the recurrence's sequences, e.g. the input projections x[t] @ U as one
+  /// contraction over [B, S, ...]); the rest are captured as they are.
+  void hoistable(const Node &n, std::map<const Node *, bool> &memo,
+                 std::vector<const Node *> &out, std::set<const Node *> &seen) {
+    if (!seen.insert(&n).second)
+      return;
+    if (!readsState(n, memo)) {
+      if (n.kind != Node::Constant || !n.shape.empty())
+        out.push_back(&n);
+      return;
+    }
+    for (const NodePtr &op : n.operands)
+      hoistable(*op, memo, out, seen);
+  }
+
+  mlir::Operation *emitRecurrence(const Node &n) {
+    auto done = recurrences.find(&n);
+    if (done != recurrences.end())
+      return done->second;
+    mlir::Location l = loc(n.loc);
+    size_t states = n.operands.size() / 3;
+    const IndexVar *t = n.over;
+    std::map<const Node *, bool> memo;
+    for (size_t k = 0; k < states; ++k)
+      memo[n.operands[2 * states + k].get()] = true;
+    std::vector<const Node *> hoisted;
+    std::set<const Node *> seen;
+    for (size_t k = 0; k < states; ++k)
+      hoistable(*n.operands[states + k], memo, hoisted, seen);
+
+    // Sequences: t moved to axis 1, right after the batch.
+    std::vector<const Node *> sequenceNodes;
+    llvm::SmallVector<mlir::Value, 4> sequences;
+    for (const Node *h : hoisted) {
+      if (!h->hasFree(t))
+        continue;
+      std::vector<Axis> from = canonicalAxesSkipping(*h, nullptr), to;
+      to.push_back({Axis::Batch});
+      to.push_back({Axis::Var, t});
+      for (const Axis &a : from)
+        if (a.kind != Axis::Batch && !(a.kind == Axis::Var && a.var == t))
+          to.push_back(a);
+      sequences.push_back(permute(emit(*h), from, to, l));
+      sequenceNodes.push_back(h);
+    }
+    // Values that read neither a state nor the time: once, before the loop.
+    for (const Node *h : hoisted)
+      if (!h->hasFree(t))
+        emit(*h);
+    mlir::Value lengths = lengthsFor(t->dim);
+    mlir::Value batchRef = !sequences.empty() ? sequences[0] : lengths;
+
+    // Initial states, per example.
+    llvm::SmallVector<mlir::Value, 4> inits;
+    for (size_t k = 0; k < states; ++k) {
+      const Node &init = *n.operands[k];
+      if (init.perExample) {
+        inits.push_back(emit(init));
+        continue;
+      }
+      llvm::SmallVector<int64_t, 4> shape;
+      for (const Dim &d : init.shape)
+        shape.push_back(d.size);
+      mlir::Value x = init.kind == Node::Constant
+                          ? builder.create<mlir::attn::ConstantOp>(l, init.value)
+                          : emit(init);
+      inits.push_back(builder.create<mlir::attn::BatchBroadcastOp>(
+          l, x, batchRef, shape));
+    }
+
+    auto op = builder.create<mlir::attn::RecurrenceOp>(
+        l, sequences, inits, 1, lengths, n.reverse);
+    recurrences[&n] = op;
+
+    // The step: sequence nodes and states are the block's arguments.
+    auto outside = values;
+    for (size_t i = 0; i < sequenceNodes.size(); ++i)
+      values[sequenceNodes[i]] = op.getStepArguments()[i];
+    for (size_t k = 0; k < states; ++k)
+      values[n.operands[2 * states + k].get()] = op.getStateArguments()[k];
+    const IndexVar *savedTime = insideTime;
+    insideTime = t;
+    mlir::OpBuilder::InsertionGuard guard(builder);
+    builder.setInsertionPointToEnd(op.getBodyBlock());
+    llvm::SmallVector<mlir::Value, 4> next;
+    for (size_t k = 0; k < states; ++k)
+      next.push_back(emit(*n.operands[states + k]));
+    builder.create<mlir::attn::YieldOp>(l, next);
+    insideTime = savedTime;
+    values = std::move(outside); // step values do not exist outside
+    return op;
   }
 
   mlir::Value emitBinary(const Node &n, const std::vector<Axis> &axes,

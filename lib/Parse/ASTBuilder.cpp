@@ -164,19 +164,44 @@ private:
       func.params.push_back(ident(ids[i]));
     for (auto *def : ctx->definition())
       func.body.push_back(definition(def));
-    func.result = expr(ctx->expr());
+    auto results = ctx->expr();
+    func.result = expr(results[0]);
+    for (size_t i = 1; i < results.size(); ++i)
+      func.extraResults.push_back(expr(results[i]));
     return func;
   }
 
   ast::Definition definition(AttnParser::DefinitionContext *ctx) {
     ast::Definition def;
-    auto ids = ctx->ID();
+    auto targets = ctx->target();
+    auto ids = targets[0]->ID();
     def.loc = loc(ids[0]);
     def.output = ctx->output != nullptr;
     def.name = ident(ids[0]);
     for (size_t i = 1; i < ids.size(); ++i)
       def.indices.push_back(ident(ids[i]));
+    for (size_t t = 1; t < targets.size(); ++t) {
+      auto more = targets[t]->ID();
+      def.extraNames.push_back(ident(more[0]));
+      bool same = more.size() == ids.size();
+      for (size_t i = 1; same && i < more.size(); ++i)
+        same = more[i]->getText() == ids[i]->getText();
+      if (!same)
+        diags.error(loc(more[0]), "'" + more[0]->getText() +
+                                      "' must take the same indices as '" +
+                                      ids[0]->getText() + "'");
+    }
     def.value = expr(ctx->expr());
+    if (auto *r = ctx->recurrence()) {
+      auto clause = std::make_unique<ast::RecurrenceClause>();
+      clause->loc = loc(r->getStart());
+      clause->time = ident(r->ID(0));
+      clause->dim = ident(r->ID(1));
+      clause->reverse = r->reversed != nullptr;
+      for (auto *init : r->expr())
+        clause->inits.push_back(expr(init));
+      def.recurrence = std::move(clause);
+    }
     return def;
   }
 

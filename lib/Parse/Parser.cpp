@@ -214,7 +214,8 @@ std::unique_ptr<ast::Module> parseModule(const SourceFile &file,
   if (diags.errorCount() != errorsBefore)
     return nullptr;
 
-  return buildAST(tree, file, limits, diags);
+  auto module = buildAST(tree, file, limits, diags);
+  return diags.errorCount() != errorsBefore ? nullptr : std::move(module);
 }
 
 } // namespace attn

@@ -78,6 +78,10 @@ void Elaborator::declareDefinition(const ast::Definition &def) {
   GlobalEntry entry{GlobalEntry::Definition};
   entry.def = &def;
   globals[def.name.name] = entry;
+  for (size_t k = 0; k < def.extraNames.size(); ++k) {
+    entry.index = static_cast<unsigned>(k + 1);
+    globals[def.extraNames[k].name] = entry;
+  }
 }
 
 NodePtr Elaborator::global(const std::string &name, Location use) {
@@ -117,9 +121,18 @@ NodePtr Elaborator::global(const std::string &name, Location use) {
     Scope scope;
     auto saved = std::move(callStack);
     callStack.clear();
-    entry.node = definition(*entry.def, scope);
+    std::vector<NodePtr> values = definitions(*entry.def, scope);
     callStack = std::move(saved);
     definitionStack.pop_back();
+    // Every name of the definition gets its value (or the error's null).
+    const ast::Definition &def = *entry.def;
+    for (size_t k = 0; k <= def.extraNames.size(); ++k) {
+      GlobalEntry &e =
+          globals[k == 0 ? def.name.name : def.extraNames[k - 1].name];
+      e.node = k < values.size() ? values[k] : nullptr;
+      e.state = GlobalEntry::Done;
+    }
+    return entry.node;
   }
   entry.state = GlobalEntry::Done;
   return entry.node;
@@ -239,8 +252,21 @@ NodePtr Elaborator::expr(const ast::Expr &e, Scope &scope) {
     return nullptr;
   }
   ++exprDepth;
+  bool allowTuple = scope.allowTuple;
+  scope.allowTuple = false; // only the whole right-hand side may be a tuple
   NodePtr result = exprKind(e, scope);
+  scope.allowTuple = allowTuple;
   --exprDepth;
+  if (result && result->kind == Node::Tuple && !allowTuple) {
+    error(e.loc, "this call returns " + std::to_string(result->operands.size()) +
+                     " values; define them together, as in a, b = f(...)");
+    return nullptr;
+  }
+  if (result && result->kind == Node::Constant && !result->shape.empty() &&
+      !scope.allowZeros) {
+    error(e.loc, "zeros(...) is for initial states, as in `init zeros(H)`");
+    return nullptr;
+  }
   return result;
 }
 
@@ -290,13 +316,20 @@ std::string Elaborator::suggest(const std::string &name, Scope &scope,
       consider(builtin);
     for (const char *builtin : {"leaky_relu", "max", "min", "sum", "mean",
                                 "softmax", "concat", "split", "heads", "merge",
-                                "len"})
+                                "len", "zeros"})
       consider(builtin);
   }
   return best.empty() ? "" : "; did you mean '" + best + "'?";
 }
 
 NodePtr Elaborator::name(const ast::Expr &e, Scope &scope) {
+  if (scope.recurrence && scope.recurrence->states.count(e.name)) {
+    error(e.loc, "'" + e.name + "' is being defined by this recurrence; read "
+                 "its previous state as " + e.name + "[" +
+                 scope.recurrence->time->name +
+                 (scope.recurrence->reverse ? "+1]" : "-1]"));
+    return nullptr;
+  }
   if (auto it = scope.locals.find(e.name); it != scope.locals.end())
     return it->second;
   if (auto it = dims.find(e.name); it != dims.end()) {
@@ -334,6 +367,9 @@ bool Elaborator::isIndexName(const ast::Expr &item, const Scope &scope) const {
 }
 
 NodePtr Elaborator::index(const ast::Expr &e, Scope &scope) {
+  if (scope.recurrence && e.operands[0]->kind == ast::Expr::Name &&
+      scope.recurrence->states.count(e.operands[0]->name))
+    return stateRead(e, scope);
   NodePtr base = expr(*e.operands[0], scope);
   if (!base)
     return nullptr;
@@ -697,32 +733,46 @@ NodePtr Elaborator::userCall(const ast::Expr &e, const ast::FuncDef &func,
   NodePtr result;
   bool ok = true;
   for (const ast::Definition &def : func.body) {
-    if (inner.locals.count(def.name.name)) {
-      error(def.name.loc, "'" + def.name.name + "' is already defined in '" +
-                              func.name.name + "'");
+    std::vector<ast::Ident> names{def.name};
+    names.insert(names.end(), def.extraNames.begin(), def.extraNames.end());
+    for (const ast::Ident &n : names)
+      if (inner.locals.count(n.name)) {
+        error(n.loc, "'" + n.name + "' is already defined in '" +
+                         func.name.name + "'");
+        ok = false;
+      }
+    std::vector<NodePtr> values = ok ? definitions(def, inner)
+                                     : std::vector<NodePtr>{};
+    if (values.size() != names.size()) {
       ok = false;
       break;
     }
-    NodePtr value = definition(def, inner);
-    if (!value) {
-      ok = false;
-      break;
-    }
-    inner.locals[def.name.name] = value;
+    for (size_t k = 0; k < names.size(); ++k)
+      inner.locals[names[k].name] = values[k];
   }
-  if (ok) {
+  std::vector<const ast::Expr *> returned{func.result.get()};
+  for (const ast::ExprPtr &extra : func.extraResults)
+    returned.push_back(extra.get());
+  std::vector<NodePtr> results;
+  for (const ast::Expr *r : returned) {
+    if (!ok)
+      break;
     inner.indices.clear();
-    result = expr(*func.result, inner);
-    if (result) {
-      for (auto &[name, var] : inner.indices) {
-        if (result->hasFree(var)) {
-          error(func.result->loc, "index '" + name + "' is free in the "
-                                                     "returned value");
-          result = nullptr;
-          break;
-        }
+    NodePtr value = expr(*r, inner);
+    ok = value != nullptr;
+    for (auto &[name, var] : inner.indices) {
+      if (ok && value->hasFree(var)) {
+        error(r->loc, "index '" + name + "' is free in the returned value");
+        ok = false;
       }
     }
+    results.push_back(value);
+  }
+  if (ok && results.size() == 1) {
+    result = results[0];
+  } else if (ok) {
+    result = std::make_shared<Node>(Node::Tuple, e.loc);
+    result->operands = results;
   }
   callStack.pop_back();
   return result;
@@ -918,6 +968,22 @@ NodePtr Elaborator::builtin(const ast::Expr &e, Scope &scope, bool &handled) {
       node->shape.back() = merged;
     }
     node->operands.push_back(x);
+    return node;
+  }
+  if (fn == "zeros") {
+    // zeros(H) or zeros(H, K): an initial state (sizes: dims or numbers).
+    if (argc == 0) {
+      error(e.loc, "'zeros' takes the sizes of the state, as in zeros(H)");
+      return nullptr;
+    }
+    auto node = std::make_shared<Node>(Node::Constant, e.loc);
+    for (size_t i = 0; i < argc; ++i) {
+      long long size = 0;
+      if (!intArg(i, size))
+        return nullptr;
+      const ast::Expr &a = *e.operands[i];
+      node->shape.push_back(Dim{a.kind == ast::Expr::Name ? a.name : "", size});
+    }
     return node;
   }
   if (fn == "len") {

@@ -36,14 +36,24 @@ public:
 private:
   struct GlobalEntry {
     enum Kind { Input, Param, Definition } kind;
-    unsigned index = 0;
+    unsigned index = 0; // input/param index; definition: which of its names
     const ast::Definition *def = nullptr;
     NodePtr node;
     enum State { Todo, InProgress, Done } state = Todo;
   };
 
+  /// The recurrence whose step is being elaborated.
+  struct RecurrenceContext {
+    const IndexVar *time = nullptr;
+    bool reverse = false;
+    std::map<std::string, NodePtr> states; // name -> StateRef
+  };
+
   /// Names visible while elaborating one expression.
   struct Scope {
+    RecurrenceContext *recurrence = nullptr;
+    bool allowTuple = false; // the value may be a Tuple (a, b = f(...))
+    bool allowZeros = false; // zeros(...) is allowed (initial states)
     std::map<std::string, NodePtr> locals;         // function params + locals
     std::map<std::string, const IndexVar *> indices; // this definition's
     // Names that are indices here whatever else they name: the left-hand
@@ -68,6 +78,11 @@ private:
   void error(Location loc, const std::string &message);
 
   NodePtr definition(const ast::Definition &def, Scope &scope);
+  /// The values of every name a definition defines (several: a recurrence).
+  std::vector<NodePtr> definitions(const ast::Definition &def, Scope &scope);
+  std::vector<NodePtr> recurrence(const ast::Definition &def, Scope &scope);
+  /// h[t-1] inside the step of the recurrence defining h.
+  NodePtr stateRead(const ast::Expr &e, Scope &scope);
   NodePtr expr(const ast::Expr &e, Scope &scope);
   NodePtr exprKind(const ast::Expr &e, Scope &scope);
   NodePtr name(const ast::Expr &e, Scope &scope);

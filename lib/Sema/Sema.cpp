@@ -423,19 +423,26 @@ private:
     for (unsigned i = 0; i < program.params.size(); ++i)
       elab.declareParam(program.params[i].name, i);
     for (const ast::Definition &def : model.defs) {
-      if (claimName(def.name.name, def.name.loc))
+      bool claimed = claimName(def.name.name, def.name.loc);
+      for (const ast::Ident &extra : def.extraNames)
+        claimed &= claimName(extra.name, extra.loc);
+      if (claimed)
         elab.declareDefinition(def);
     }
     for (const ast::Definition &def : model.defs) {
-      NodePtr value = elab.global(def.name.name, def.loc);
-      if (!value || !def.output)
-        continue;
-      if (!value->perExample) {
-        diags.error(def.loc, "output '" + def.name.name +
+      std::vector<ast::Ident> names{def.name};
+      names.insert(names.end(), def.extraNames.begin(), def.extraNames.end());
+      for (const ast::Ident &n : names) {
+        NodePtr value = elab.global(n.name, n.loc);
+        if (!value || !def.output)
+          continue;
+        if (!value->perExample) {
+          diags.error(n.loc, "output '" + n.name +
                                  "' does not depend on any input");
-        continue;
+          continue;
+        }
+        program.outputs.push_back({n.name, value, n.loc});
       }
-      program.outputs.push_back({def.name.name, value, def.loc});
     }
     if (!diags.hasErrors() && program.outputs.empty())
       diags.error(model.loc, "model '" + model.name +

@@ -792,3 +792,19 @@ func @yield_outside(%h: tensor<?x8xf32>) {
   // expected-error @+1 {{'attn.yield' op expects parent op 'attn.recurrence'}}
   attn.yield %h : tensor<?x8xf32>
 }
+
+// -----
+
+func @batch_broadcast_shape(%w: tensor<4xf32>, %len: tensor<?xi32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{x has shape 4 but rows of shape 8 were asked for}}
+  %0 = attn.batch_broadcast %w like %len {shape = [8]} : tensor<4xf32>, tensor<?xi32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}
+
+// -----
+
+func @batch_broadcast_ref(%z: tensor<f32>, %r: tensor<f32>) -> tensor<?x8xf32> {
+  // expected-error @+1 {{needs a ref with a batch axis}}
+  %0 = attn.batch_broadcast %z like %r {shape = [8]} : tensor<f32>, tensor<f32> -> tensor<?x8xf32>
+  return %0 : tensor<?x8xf32>
+}

@@ -178,3 +178,14 @@ func @recurrence_multi(%xs: tensor<?x?x64xf32>, %ys: tensor<?x?x8xf32>, %h0: ten
   }
   return %hs#0, %hs#1 : tensor<?x?x64xf32>, tensor<?x?x64xf32>
 }
+
+// -----
+
+// CHECK-LABEL: func @batch_broadcast
+func @batch_broadcast(%z: tensor<f32>, %w: tensor<8xf32>, %len: tensor<?xi32>) -> (tensor<?x8xf32>, tensor<?x8xf32>) {
+  // CHECK: attn.batch_broadcast %{{.*}} like %{{.*}} {shape = [8]} : tensor<f32>, tensor<?xi32> -> tensor<?x8xf32>
+  %0 = attn.batch_broadcast %z like %len {shape = [8]} : tensor<f32>, tensor<?xi32> -> tensor<?x8xf32>
+  // CHECK: attn.batch_broadcast %{{.*}} like %{{.*}} {shape = [8]} : tensor<8xf32>, tensor<?xi32> -> tensor<?x8xf32>
+  %1 = attn.batch_broadcast %w like %len {shape = [8]} : tensor<8xf32>, tensor<?xi32> -> tensor<?x8xf32>
+  return %0, %1 : tensor<?x8xf32>, tensor<?x8xf32>
+}

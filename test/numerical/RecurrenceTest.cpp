@@ -84,3 +84,144 @@ TEST(Recurrence, PaddedRowEqualsTheSequenceAlone) {
 }
 
 } // namespace
+
+// ---- The cells of stdlib/rnn.attn (models/cells.attn) -----------------------
+
+#include "cells.h"
+
+namespace {
+
+double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
+
+/// Columns [k*n, (k+1)*n) of a vector.
+ref::Vec part(const ref::Vec &v, int k, int n) {
+  return ref::Vec(v.begin() + k * n, v.begin() + (k + 1) * n);
+}
+
+/// Columns [k*n, (k+1)*n) of a matrix.
+ref::Mat columns(const ref::Mat &m, int k, int n) {
+  ref::Mat out;
+  for (const ref::Vec &row : m)
+    out.push_back(part(row, k, n));
+  return out;
+}
+
+struct State {
+  ref::Vec h, c;
+};
+
+/// Runs `step` over one row (forward or reversed); padded steps keep the state.
+template <class Step>
+std::vector<State> run(const ref::Mat &xs, size_t length, bool reverse, int H,
+                       Step step) {
+  std::vector<State> out(xs.size());
+  State s{ref::Vec(H, 0.0), ref::Vec(H, 0.0)};
+  for (size_t i = 0; i < xs.size(); ++i) {
+    size_t t = reverse ? xs.size() - 1 - i : i;
+    if (t < length)
+      s = step(xs[t], s);
+    out[t] = s;
+  }
+  return out;
+}
+
+TEST(Recurrence, CellsMatchReference) {
+  cells::Model m(21);
+  const int D = 6, H = 8;
+  std::vector<int32_t> lengths{11, 4, 1, 7};
+  const int64_t B = 4, S = 11;
+  attnrt::Tensor x = randomTensor({B, S, D}, 9);
+  auto out = m.forward(x, lengths);
+
+  ref::Mat wx = ref::matrix(m.Wx()), wh = ref::matrix(m.Wh()),
+           w4 = ref::matrix(m.W4()), u4 = ref::matrix(m.U4()),
+           w3 = ref::matrix(m.W3()), u3 = ref::matrix(m.U3()),
+           v3 = ref::matrix(m.V3()), r3 = ref::matrix(m.R3());
+  ref::Vec b = ref::vector(m.b()), b4 = ref::vector(m.b4()),
+           pi = ref::vector(m.pi()), pf = ref::vector(m.pf()),
+           po = ref::vector(m.po()), bi3 = ref::vector(m.bi3()),
+           bh3 = ref::vector(m.bh3());
+
+  auto elman = [&](const ref::Vec &xt, State s) {
+    ref::Vec h = ref::add(ref::add(ref::mul(xt, wx), ref::mul(s.h, wh)), b);
+    for (double &v : h)
+      v = std::tanh(v);
+    return State{h, s.c};
+  };
+  auto lstm = [&](bool peephole) {
+    return [&, peephole](const ref::Vec &xt, State s) {
+      ref::Vec z = ref::add(ref::add(ref::mul(xt, w4), ref::mul(s.h, u4)), b4);
+      State n{ref::Vec(H), ref::Vec(H)};
+      for (int k = 0; k < H; ++k) {
+        double i = sigmoid(z[k] + (peephole ? pi[k] * s.c[k] : 0));
+        double f = sigmoid(z[H + k] + (peephole ? pf[k] * s.c[k] : 0));
+        double g = std::tanh(z[2 * H + k]);
+        n.c[k] = f * s.c[k] + i * g;
+        double o = sigmoid(z[3 * H + k] + (peephole ? po[k] * n.c[k] : 0));
+        n.h[k] = o * std::tanh(n.c[k]);
+      }
+      return n;
+    };
+  };
+  // PyTorch places the reset gate after the recurrent product, Cho before.
+  auto gru = [&](const ref::Mat &w, const ref::Mat &u, bool cho) {
+    return [&, cho](const ref::Vec &xt, State s) {
+      ref::Vec xw = ref::add(ref::mul(xt, w), bi3);
+      ref::Vec hu = ref::add(ref::mul(s.h, u), bh3);
+      ref::Vec r(H), z(H), h(H);
+      for (int k = 0; k < H; ++k) {
+        r[k] = sigmoid(xw[k] + hu[k]);
+        z[k] = sigmoid(xw[H + k] + hu[H + k]);
+      }
+      ref::Vec rh(H);
+      for (int k = 0; k < H; ++k)
+        rh[k] = r[k] * s.h[k];
+      ref::Vec choN = ref::add(ref::mul(rh, columns(u, 2, H)), part(bh3, 2, H));
+      for (int k = 0; k < H; ++k) {
+        double n = std::tanh(xw[2 * H + k] +
+                             (cho ? choN[k] : r[k] * hu[2 * H + k]));
+        h[k] = (1 - z[k]) * n + z[k] * s.h[k];
+      }
+      return State{h, s.c};
+    };
+  };
+
+  auto expect = [&](const attnrt::Tensor &got, int64_t row,
+                    const std::vector<State> &want, bool cell,
+                    const char *what) {
+    for (int64_t t = 0; t < S; ++t)
+      for (int k = 0; k < H; ++k) {
+        double w = t < lengths[row] ? (cell ? want[t].c[k] : want[t].h[k]) : 0;
+        ASSERT_NEAR(got.at({row, t, k}), w, 1e-5)
+            << what << " at [" << row << ", " << t << ", " << k << "]";
+      }
+  };
+  for (int64_t r = 0; r < B; ++r) {
+    ref::Mat xs = ref::rows(x, r, S);
+    size_t len = lengths[r];
+    expect(out.elman_h, r, run(xs, len, false, H, elman), false, "elman");
+    auto l = run(xs, len, false, H, lstm(false));
+    expect(out.lstm_h, r, l, false, "lstm h");
+    expect(out.lstm_c, r, l, true, "lstm c");
+    auto p = run(xs, len, false, H, lstm(true));
+    expect(out.peep_h, r, p, false, "peephole h");
+    expect(out.peep_c, r, p, true, "peephole c");
+    expect(out.gru_h, r, run(xs, len, false, H, gru(w3, u3, false)), false,
+           "gru");
+    expect(out.cho_h, r, run(xs, len, false, H, gru(w3, u3, true)), false,
+           "gru cho");
+    auto back = run(xs, len, true, H, lstm(false));
+    expect(out.back_h, r, back, false, "reversed lstm h");
+    expect(out.back_c, r, back, true, "reversed lstm c");
+    // Bidirectional layer (concatenated), then a second GRU layer.
+    auto fwd = run(xs, len, false, H, gru(w3, u3, false));
+    auto bwd = run(xs, len, true, H, gru(w3, u3, false));
+    ref::Mat both;
+    for (int64_t t = 0; t < S; ++t)
+      both.push_back(ref::concat(fwd[t].h, bwd[t].h));
+    expect(out.stacked, r, run(both, len, false, H, gru(v3, r3, false)), false,
+           "stacked bidirectional gru");
+  }
+}
+
+} // namespace

@@ -92,13 +92,25 @@ struct ParamDecl {
   std::vector<double> initArgs;
 };
 
-/// name[i, j] = value   (or `output name[...] = value`)
+/// `for t in S [reversed] [init a, b]` after a recurrent definition.
+struct RecurrenceClause {
+  Location loc;
+  Ident time; // the time index
+  Ident dim;  // the dim it runs over
+  bool reverse = false;
+  std::vector<ExprPtr> inits; // one per defined name
+};
+
+/// name[i, j] = value   (or `output name[...] = value`); a recurrence may
+/// define several names at once: h[t], c[t] = ... for t in S
 struct Definition {
   Location loc;
   bool output = false;
   Ident name;
   std::vector<Ident> indices;
+  std::vector<Ident> extraNames; // h[t], c[t]: c (same indices as the first)
   ExprPtr value;
+  std::unique_ptr<RecurrenceClause> recurrence;
 };
 
 struct FuncDef {
@@ -107,6 +119,7 @@ struct FuncDef {
   std::vector<Ident> params;
   std::vector<Definition> body; // local definitions, in order
   ExprPtr result;
+  std::vector<ExprPtr> extraResults; // return a, b: b
 };
 
 /// One parsed file: a model or a library (a file of functions to import).

@@ -51,7 +51,7 @@ using NodePtr = std::shared_ptr<Node>;
 
 struct Node {
   enum Kind {
-    Constant, // scalar literal (or a dim's value)
+    Constant, // scalar literal, a dim's value, or zeros(D...) (init only)
     Input,    // model input, argIndex into Program::inputs
     Param,    // parameter, argIndex into Program::params
     Bind,     // operand[0][vars...]: its leading axes become free `vars`
@@ -65,6 +65,11 @@ struct Node {
     Slice,    // [start, start+size) of trailing axis sliceAxis
     Reshape,  // of the trailing axes (heads / merge)
     Gather,   // operand0 = table [V, ...], operand1 = int ids
+    // Recurrences: `h[t], c[t] = f(x[t], h[t-1], c[t-1]) for t in S init a, b`
+    StateRef,         // the previous value of state argIndex (h[t-1])
+    Recurrence,       // operands: inits (n), step values (n), StateRefs (n)
+    RecurrenceResult, // state argIndex of operand 0 over all steps: [S, ...]
+    Tuple,            // the values of a function that returns several
   } kind;
   Location loc;
   ElemType elem = ElemType::F32;
@@ -85,6 +90,7 @@ struct Node {
   const IndexVar *over = nullptr;     // Reduce, Softmax
   ast::Relation relation = ast::Relation::None;
   const IndexVar *relationVar = nullptr;
+  bool reverse = false;               // Recurrence: t from the end
   long long sliceStart = 0;           // Slice
   int sliceAxis = 0;                  // Slice: a trailing axis
 

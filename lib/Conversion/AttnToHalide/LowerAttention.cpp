@@ -103,6 +103,8 @@ bool Lowerer::lower(mlir::Operation *op, std::string &error) {
     t = lowerMask(x);
   else if (auto x = llvm::dyn_cast<attnd::GatherOp>(op))
     t = lowerGather(x);
+  else if (auto x = llvm::dyn_cast<attnd::BatchBroadcastOp>(op))
+    t = lowerBatchBroadcast(x);
   else if (auto x = llvm::dyn_cast<attnd::CombineHeadsOp>(op))
     t = lowerCombineHeads(x);
   else if (auto x = llvm::dyn_cast<attnd::ReduceOp>(op))

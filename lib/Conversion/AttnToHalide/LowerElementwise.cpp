@@ -252,6 +252,18 @@ HalideTensor Lowerer::lowerGather(attnd::GatherOp op) {
   return t;
 }
 
+HalideTensor Lowerer::lowerBatchBroadcast(attnd::BatchBroadcastOp op) {
+  const HalideTensor &x = get(op.getX());
+  std::vector<Expr> extents{get(op.getRef()).extents[0]};
+  for (mlir::Attribute a : op.getShape())
+    extents.push_back(static_cast<int>(a.cast<mlir::IntegerAttr>().getInt()));
+  return define("batch_broadcast", extents, [&](const AxisVars &axes) {
+    if (x.rank() == 0)
+      return x.at({});
+    return x.at(std::vector<Expr>(axes.vars.begin() + 1, axes.vars.end()));
+  });
+}
+
 HalideTensor Lowerer::lowerCombineHeads(attnd::CombineHeadsOp op) {
   const HalideTensor &x = get(op.getX());
   size_t rank = x.rank();

@@ -54,6 +54,7 @@ private:
   HalideTensor lowerSlice(mlir::attn::SliceOp op);
   HalideTensor lowerMask(mlir::attn::MaskOp op);
   HalideTensor lowerGather(mlir::attn::GatherOp op);
+  HalideTensor lowerBatchBroadcast(mlir::attn::BatchBroadcastOp op);
   HalideTensor lowerCombineHeads(mlir::attn::CombineHeadsOp op);
   bool lowerContract(mlir::attn::ContractOp op, std::string &error);
   HalideTensor lowerReduce(mlir::attn::ReduceOp op);

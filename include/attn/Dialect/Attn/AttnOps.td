@@ -375,6 +375,33 @@ def Attn_MaskOp : Attn_Op<"mask", [AllTypesMatch<["x", "result"]>]> {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.batch_broadcast
+//===----------------------------------------------------------------------===//
+
+def Attn_BatchBroadcastOp : Attn_Op<"batch_broadcast"> {
+  let summary = "a per-example copy of a batch-independent value";
+  let description = [{
+    `result[b, i...] = x[i...]` (or `x` itself if it is a scalar) for every
+    batch row `b`; the batch size is the size of axis 0 of `ref`, whose values
+    are not read. `shape` is the shape of each row. Used for the initial states
+    of recurrences written as `init zeros(H)` or with a parameter.
+
+    ```mlir
+    %h0 = attn.batch_broadcast %zero like %len {shape = [128]} : tensor<f32>, tensor<?xi32> -> tensor<?x128xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$x, Attn_AnyTensor:$ref, I64ArrayAttr:$shape);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $x `like` $ref attr-dict `:` type($x) `,` type($ref) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$ref,
+                   "::llvm::ArrayRef<int64_t>":$shape)>
+  ];
+}
+
+//===----------------------------------------------------------------------===//
 // attn.gather
 //===----------------------------------------------------------------------===//
 

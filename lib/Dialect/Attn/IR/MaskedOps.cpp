@@ -163,3 +163,52 @@ LogicalResult MaskOp::verifyOp() {
 void MaskOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
   inferred.push_back(getX().getType());
 }
+
+//===----------------------------------------------------------------------===//
+// attn.batch_broadcast
+//===----------------------------------------------------------------------===//
+
+static RankedTensorType batchBroadcastType(Value x, ArrayRef<int64_t> shape) {
+  SmallVector<int64_t> sizes{ShapedType::kDynamicSize};
+  sizes.append(shape.begin(), shape.end());
+  return RankedTensorType::get(sizes,
+                               x.getType().cast<ShapedType>().getElementType());
+}
+
+void BatchBroadcastOp::build(OpBuilder &builder, OperationState &state,
+                             Value x, Value ref, ArrayRef<int64_t> shape) {
+  build(builder, state, batchBroadcastType(x, shape), x, ref,
+        builder.getI64ArrayAttr(shape));
+}
+
+LogicalResult BatchBroadcastOp::verifyOp() {
+  SmallVector<int64_t> shape;
+  for (Attribute a : getShape())
+    shape.push_back(a.cast<IntegerAttr>().getInt());
+  for (int64_t size : shape)
+    if (size <= 0)
+      return emitOpError() << "shape sizes must be positive, got " << size;
+  if (auto ref = getRef().getType().dyn_cast<RankedTensorType>())
+    if (ref.getRank() == 0)
+      return emitOpError() << "needs a ref with a batch axis (rank >= 1)";
+  if (auto x = getX().getType().dyn_cast<RankedTensorType>()) {
+    if (x.getRank() != 0 && x.getShape() != ArrayRef<int64_t>(shape)) {
+      std::string got, want;
+      for (int64_t d : x.getShape())
+        got += (got.empty() ? "" : "x") + std::to_string(d);
+      for (int64_t d : shape)
+        want += (want.empty() ? "" : "x") + std::to_string(d);
+      return emitOpError() << "x has shape " << got << " but rows of shape "
+                           << want << " were asked for (x must be a scalar or "
+                                      "have the row shape)";
+    }
+  }
+  return success();
+}
+
+void BatchBroadcastOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
+  SmallVector<int64_t> shape;
+  for (Attribute a : getShape())
+    shape.push_back(a.cast<IntegerAttr>().getInt());
+  inferred.push_back(batchBroadcastType(getX(), shape));
+}
