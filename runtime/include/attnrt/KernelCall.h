@@ -32,6 +32,14 @@ inline void captureKernelError(void *, const char *message) {
   lastKernelError += message ? message : "";
 }
 
+/// The captured message without its trailing newlines.
+inline std::string capturedMessage() {
+  std::string message = lastKernelError;
+  while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
+    message.pop_back();
+  return message;
+}
+
 /// Installs the capturing handler once per process.
 inline void installKernelErrorHandler() {
   static const bool installed = [] {
@@ -68,9 +76,7 @@ void callKernel(const char *name, Kernel kernel, const Tensors &...tensors) {
   int status = kernel(tensors.buffer()...);
   (halide_copy_to_host(nullptr, tensors.buffer()), ...);
   if (status != 0) {
-    std::string message = detail::lastKernelError;
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-      message.pop_back();
+    std::string message = detail::capturedMessage();
     throw Error(std::string(name) + " failed: " +
                 (message.empty() ? "Halide error " + std::to_string(status)
                                  : message));
@@ -85,9 +91,7 @@ inline void runRecurrenceKernel(const char *name, StepKernelArgv step,
   try {
     runRecurrence(name, step, args);
   } catch (const Error &e) {
-    std::string message = detail::lastKernelError;
-    while (!message.empty() && (message.back() == '\n' || message.back() == ' '))
-      message.pop_back();
+    std::string message = detail::capturedMessage();
     throw Error(message.empty() ? e.what() : std::string(e.what()) + ": " + message);
   }
 }
