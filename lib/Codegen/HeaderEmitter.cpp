@@ -255,14 +255,8 @@ private:
     for (unsigned i = 0; i < f.getNumResults(); ++i) {
       mlir::DictionaryAttr attrs = f.getResultAttrDict(i);
       auto rtype = f.getType().getResult(i).cast<mlir::RankedTensorType>();
-      std::vector<std::string> dims = dimsOf(attrs);
-      os << "    out." << str(attrs, "attn.name")
-         << " = attnrt::Tensor(attnrt::DType::F32, {";
-      for (size_t k = 0; k < dims.size(); ++k)
-        os << (k ? ", " : "")
-           << (rtype.isDynamicDim(k) ? "check.value(\"" + dims[k] + "\")"
-                                     : std::to_string(rtype.getDimSize(k)));
-      os << "});\n";
+      os << "    out." << str(attrs, "attn.name") << " = "
+         << allocation(rtype, dimsOf(attrs)) << ";\n";
     }
     emitSequence(plan, as);
     os << "    return out;\n  }\n\n"
@@ -283,22 +277,29 @@ private:
     }
   }
 
-  /// attnrt::Tensor(F32, {sizes}) for a value, sizes from the dim names.
-  std::string allocation(mlir::Value v, const DimNameMap &dims) {
-    auto type = v.getType().cast<mlir::RankedTensorType>();
+  /// attnrt::Tensor(dtype, {sizes}) of `type`: static sizes as numbers, the
+  /// dynamic ones bound by the ShapeChecker under their dim names.
+  static std::string allocation(mlir::RankedTensorType type,
+                                const std::vector<std::string> &names) {
     std::string s = std::string("attnrt::Tensor(attnrt::DType::") +
                     (type.getElementType().isInteger(32) ? "I32" : "F32") +
                     ", {";
-    auto it = dims.find(v);
     for (int64_t k = 0; k < type.getRank(); ++k) {
       s += k ? ", " : "";
       if (!type.isDynamicDim(k))
         s += std::to_string(type.getDimSize(k));
       else
         s += "check.value(\"" +
-             (it != dims.end() ? it->second[k] : std::string("?")) + "\")";
+             (k < static_cast<int64_t>(names.size()) ? names[k] : "?") + "\")";
     }
     return s + "})";
+  }
+
+  /// The allocation of an intermediate value, its names from DimNames.
+  static std::string allocation(mlir::Value v, const DimNameMap &dims) {
+    auto it = dims.find(v);
+    return allocation(v.getType().cast<mlir::RankedTensorType>(),
+                      it != dims.end() ? it->second : std::vector<std::string>{});
   }
 
   void call(const KernelSpec &k) {
