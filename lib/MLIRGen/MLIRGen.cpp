@@ -116,21 +116,17 @@ private:
     return d.name.empty() ? std::to_string(d.size) : d.name;
   }
 
+  /// The type of `n`'s value laid out as `axes` (the batch, if any, first).
   mlir::RankedTensorType tensorType(const std::vector<Axis> &axes,
                                     const Node &n) {
-    llvm::SmallVector<int64_t, 6> shape;
-    for (const Axis &a : axes) {
-      if (a.kind == Axis::Batch)
-        shape.push_back(mlir::ShapedType::kDynamicSize);
-      else if (a.kind == Axis::Var)
-        shape.push_back(mlirSize(a.var->dim));
-      else
-        shape.push_back(mlirSize(n.shape[a.trail]));
-    }
-    mlir::Type elem = n.elem == sema::ElemType::I32
-                          ? mlir::Type(builder.getI32Type())
-                          : mlir::Type(builder.getF32Type());
-    return mlir::RankedTensorType::get(shape, elem);
+    sema::Shape shape;
+    for (const Axis &a : axes)
+      if (a.kind == Axis::Var)
+        shape.push_back(a.var->dim);
+      else if (a.kind == Axis::Trail)
+        shape.push_back(n.shape[a.trail]);
+    bool batch = !axes.empty() && axes.front().kind == Axis::Batch;
+    return argType(batch, shape, n.elem);
   }
 
   mlir::ArrayAttr dimsAttr(bool batch, const sema::Shape &shape) {
