@@ -24,6 +24,7 @@ ImageParam imageParam(mlir::RankedTensorType type, const std::string &name,
   extents.clear();
   for (int i = rank - 1; i >= 0; --i) {
     int halideDim = rank - 1 - i;
+    p.dim(halideDim).set_min(0);
     if (denseSoFar && (dense || halideDim == 0))
       p.dim(halideDim).set_stride(static_cast<int>(stride));
     if (type.isDynamicDim(i)) {
@@ -31,13 +32,11 @@ ImageParam imageParam(mlir::RankedTensorType type, const std::string &name,
       extents.insert(extents.begin(), p.dim(halideDim).extent());
     } else {
       int size = static_cast<int>(type.getDimSize(i));
-      p.dim(halideDim).set_min(0).set_extent(size);
+      p.dim(halideDim).set_extent(size);
       stride *= size;
       extents.insert(extents.begin(), Expr(size));
     }
   }
-  for (int d = 0; d < rank; ++d)
-    p.dim(d).set_min(0);
   return p;
 }
 
