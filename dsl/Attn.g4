@@ -14,6 +14,7 @@ item        : importDecl
             | inputDecl
             | paramDecl
             | funcDef
+            | decoderDef
             | definition
             ;
 
@@ -44,6 +45,14 @@ signedNumber: '-'? number ;
 // def layer_norm(x, g, b) { mu = mean(x)  ...  return ... }
 funcDef     : 'def' ID '(' (ID (',' ID)*)? ')'
               ( '=' expr | '{' definition* 'return' expr (',' expr)* '}' ) ;
+
+// decoder(y, s) init zeros(H) {          the step of an autoregressive decoder:
+//   output logits = s @ Wo              y the previous output token, s the state
+//   return gru(E[y], s, W, U, bi, bh)   (several: decoder(y, h, c) init a, b)
+// }
+decoderDef  : 'decoder' '(' token=ID (',' states+=ID)* ')'
+              'init' inits+=expr (',' inits+=expr)*
+              '{' definition* 'return' next+=expr (',' next+=expr)* '}' ;
 
 // name[i, j] = expr      (index variables on the left become the leading axes)
 // output y[i] = expr

@@ -85,6 +85,19 @@ public:
     }
     for (const Definition &d : m.defs)
       definition(d, 1);
+    for (const DecoderDef &dec : m.decoders) {
+      os << "  Decoder(" << dec.token.name;
+      for (const Ident &s : dec.states)
+        os << ", " << s.name;
+      os << ") " << at(dec.loc) << "\n    Init\n";
+      for (const ExprPtr &init : dec.inits)
+        expr(*init, 3);
+      for (const Definition &d : dec.body)
+        definition(d, 2);
+      os << "    Return\n";
+      for (const ExprPtr &next : dec.next)
+        expr(*next, 3);
+    }
   }
 
 private:

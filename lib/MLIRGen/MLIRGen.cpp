@@ -88,7 +88,10 @@ public:
     mlir::OwningOpRef<mlir::ModuleOp> module =
         mlir::ModuleOp::create(loc(program.loc));
     module->getOperation()->setAttr("attn.model", builder.getStringAttr(program.name));
-    createFunction(*module);
+    if (!program.outputs.empty())
+      createFunction(*module);
+    if (program.decoder)
+      createDecoderFunctions(*module, *program.decoder);
     return module;
   }
 
@@ -150,74 +153,248 @@ private:
                                            : mlir::Type(builder.getF32Type()));
   }
 
-  void createFunction(mlir::ModuleOp module) {
-    llvm::SmallVector<mlir::Type, 16> argTypes;
-    llvm::SmallVector<mlir::NamedAttrList, 16> argAttrs;
-    auto named = [&](const char *role, const std::string &name,
-                     mlir::ArrayAttr dims) {
-      mlir::NamedAttrList attrs;
+  /// The arguments and results of an entry function being built.
+  struct Signature {
+    llvm::SmallVector<mlir::Type, 16> argTypes, resultTypes;
+    llvm::SmallVector<mlir::NamedAttrList, 16> argAttrs, resultAttrs;
+
+    void arg(mlir::Type type, mlir::NamedAttrList attrs) {
+      argTypes.push_back(type);
+      argAttrs.push_back(std::move(attrs));
+    }
+    void result(mlir::Type type, mlir::NamedAttrList attrs) {
+      resultTypes.push_back(type);
+      resultAttrs.push_back(std::move(attrs));
+    }
+  };
+
+  mlir::NamedAttrList named(const char *role, const std::string &name,
+                            mlir::ArrayAttr dims) {
+    mlir::NamedAttrList attrs;
+    if (role)
       attrs.append("attn.role", builder.getStringAttr(role));
-      attrs.append("attn.name", builder.getStringAttr(name));
-      attrs.append("attn.dims", dims);
-      return attrs;
-    };
-    for (const sema::InputInfo &in : program.inputs) {
-      argTypes.push_back(argType(true, in.shape, in.elem));
-      argAttrs.push_back(named("input", in.name, dimsAttr(true, in.shape)));
-    }
-    for (const std::string &d : program.runtimeDims) {
-      argTypes.push_back(mlir::attn::getLengthsType(&context));
-      argAttrs.push_back(named("lengths", d, dimsAttr(true, {})));
-    }
+    attrs.append("attn.name", builder.getStringAttr(name));
+    attrs.append("attn.dims", dims);
+    return attrs;
+  }
+
+  void inputArguments(Signature &sig) {
+    for (const sema::InputInfo &in : program.inputs)
+      sig.arg(argType(true, in.shape, in.elem),
+              named("input", in.name, dimsAttr(true, in.shape)));
+    lengthsArguments(sig);
+  }
+
+  void lengthsArguments(Signature &sig) {
+    for (const std::string &d : program.runtimeDims)
+      sig.arg(mlir::attn::getLengthsType(&context),
+              named("lengths", d, dimsAttr(true, {})));
+  }
+
+  void paramArguments(Signature &sig) {
     for (const sema::ParamInfo &p : program.params) {
-      argTypes.push_back(argType(false, p.shape, sema::ElemType::F32));
       mlir::NamedAttrList attrs = named("param", p.name, dimsAttr(false, p.shape));
       attrs.append("attn.init", builder.getStringAttr(p.init));
       attrs.append("attn.init_args", builder.getF64ArrayAttr(p.initArgs));
-      argAttrs.push_back(attrs);
+      sig.arg(argType(false, p.shape, sema::ElemType::F32), attrs);
     }
-    llvm::SmallVector<mlir::Type, 4> resultTypes;
-    llvm::SmallVector<mlir::NamedAttrList, 4> resultAttrs;
-    for (const sema::OutputInfo &o : program.outputs) {
-      resultTypes.push_back(argType(true, o.value->shape, sema::ElemType::F32));
-      mlir::NamedAttrList attrs;
-      attrs.append("attn.name", builder.getStringAttr(o.name));
-      attrs.append("attn.dims", dimsAttr(true, o.value->shape));
-      resultAttrs.push_back(attrs);
-    }
+  }
 
-    auto funcType = builder.getFunctionType(argTypes, resultTypes);
-    auto func = mlir::FuncOp::create(loc(program.loc), program.name + "_forward",
-                                     funcType);
-    for (unsigned i = 0; i < argAttrs.size(); ++i)
-      func.setArgAttrs(i, argAttrs[i].getAttrs());
-    for (unsigned i = 0; i < resultAttrs.size(); ++i)
-      func.setResultAttrs(i, resultAttrs[i].getAttrs());
+  /// Creates `name` in `module` with an entry block, the insertion point in
+  /// it and the per-function maps cleared. `entry` is its role for codegen.
+  mlir::Block *beginFunction(mlir::ModuleOp module, const std::string &name,
+                             const char *entry, const Signature &sig) {
+    auto func = mlir::FuncOp::create(
+        loc(program.loc), name,
+        builder.getFunctionType(sig.argTypes, sig.resultTypes));
+    func->setAttr("attn.entry", builder.getStringAttr(entry));
+    for (unsigned i = 0; i < sig.argAttrs.size(); ++i)
+      func.setArgAttrs(i, sig.argAttrs[i].getAttrs());
+    for (unsigned i = 0; i < sig.resultAttrs.size(); ++i)
+      func.setResultAttrs(i, sig.resultAttrs[i].getAttrs());
     module.push_back(func);
+    values.clear();
+    recurrences.clear();
+    inputArgs.clear();
+    paramArgs.clear();
+    lengthsArgs.clear();
+    mlir::Block *block = func.addEntryBlock();
+    builder.setInsertionPointToStart(block);
+    return block;
+  }
 
-    mlir::Block *entry = func.addEntryBlock();
-    builder.setInsertionPointToStart(entry);
-    unsigned arg = 0;
-    for (size_t i = 0; i < program.inputs.size(); ++i)
-      inputArgs.push_back(entry->getArgument(arg++));
+  /// Binds the block arguments from `arg` on: inputs and lengths (if
+  /// `inputs`), then the parameters.
+  void bindArguments(mlir::Block *block, unsigned arg, bool inputs) {
+    if (inputs)
+      for (size_t i = 0; i < program.inputs.size(); ++i)
+        inputArgs.push_back(block->getArgument(arg++));
     for (const std::string &d : program.runtimeDims)
-      lengthsArgs[d] = entry->getArgument(arg++);
+      lengthsArgs[d] = block->getArgument(arg++);
     for (size_t i = 0; i < program.params.size(); ++i)
-      paramArgs.push_back(entry->getArgument(arg++));
+      paramArgs.push_back(block->getArgument(arg++));
+  }
 
+  /// Zeroes the padded positions (run-time trailing axes) of an output.
+  mlir::Value maskPadding(mlir::Value v, const Node &n, mlir::Location l) {
+    for (size_t k = 0; k < n.shape.size(); ++k)
+      if (n.shape[k].runtime())
+        v = builder.create<mlir::attn::MaskOp>(l, v, lengthsArgs.at(n.shape[k].name),
+                                               k + 1);
+    return v;
+  }
+
+  void createFunction(mlir::ModuleOp module) {
+    Signature sig;
+    inputArguments(sig);
+    paramArguments(sig);
+    for (const sema::OutputInfo &o : program.outputs)
+      sig.result(argType(true, o.value->shape, sema::ElemType::F32),
+                 named(nullptr, o.name, dimsAttr(true, o.value->shape)));
+    mlir::Block *entry =
+        beginFunction(module, program.name + "_forward", "forward", sig);
+    bindArguments(entry, 0, true);
     llvm::SmallVector<mlir::Value, 4> results;
-    for (const sema::OutputInfo &o : program.outputs) {
-      mlir::Value v = emit(*o.value);
-      // Padded positions of outputs are zero, whatever the model computed.
-      for (size_t k = 0; k < o.value->shape.size(); ++k) {
-        const Dim &d = o.value->shape[k];
-        if (d.runtime())
-          v = builder.create<mlir::attn::MaskOp>(loc(o.loc), v,
-                                                 lengthsArgs.at(d.name), k + 1);
-      }
-      results.push_back(v);
-    }
+    // Padded positions of outputs are zero, whatever the model computed.
+    for (const sema::OutputInfo &o : program.outputs)
+      results.push_back(maskPadding(emit(*o.value), *o.value, loc(o.loc)));
     builder.create<mlir::ReturnOp>(loc(program.loc), results);
+  }
+
+  /// The names of the axes of `n` in canonical layout, batch named `batch`.
+  mlir::ArrayAttr axisNames(const Node &n, llvm::StringRef batch) {
+    llvm::SmallVector<mlir::Attribute, 6> names;
+    for (const Axis &a : canonicalAxesSkipping(n, nullptr)) {
+      if (a.kind == Axis::Batch)
+        names.push_back(builder.getStringAttr(batch));
+      else
+        names.push_back(builder.getStringAttr(
+            dimName(a.kind == Axis::Var ? a.var->dim : n.shape[a.trail])));
+    }
+    return builder.getArrayAttr(names);
+  }
+
+  /// The decoder as two entries:
+  ///   <model>_encode(inputs, lengths, params) -> (memory..., initial states...)
+  ///   <model>_step(memory..., rows, token, states..., lengths, params)
+  ///       -> (next states..., logits, attention?)
+  /// `memory` are the maximal parts of the step that read neither the token
+  /// nor a state but depend on the inputs (encoder outputs, key projections):
+  /// computed once per source batch. The step runs on N hypotheses; `rows`
+  /// maps each to its sentence, whose memory rows it reads in place, and the
+  /// lengths are those of each hypothesis' sentence.
+  void createDecoderFunctions(mlir::ModuleOp module, const sema::DecoderInfo &dec) {
+    std::map<const Node *, bool> memo;
+    memo[dec.token.get()] = true;
+    for (const NodePtr &s : dec.states)
+      memo[s.get()] = true;
+    std::vector<const Node *> roots;
+    for (const NodePtr &n : dec.next)
+      roots.push_back(n.get());
+    roots.push_back(dec.logits.get());
+    if (dec.attention)
+      roots.push_back(dec.attention.get());
+    std::vector<const Node *> hoisted, memory;
+    std::set<const Node *> seen;
+    for (const Node *r : roots)
+      hoistable(*r, memo, hoisted, seen);
+    // A Bind is its operand's value under other axis names: h and h[i] are
+    // one memory tensor.
+    auto unbound = [](const Node *n) {
+      while (n->kind == Node::Bind)
+        n = n->operands[0].get();
+      return n;
+    };
+    for (const Node *h : hoisted)
+      if (h->perExample &&
+          std::find(memory.begin(), memory.end(), unbound(h)) == memory.end())
+        memory.push_back(unbound(h));
+
+    // encode
+    Signature enc;
+    inputArguments(enc);
+    paramArguments(enc);
+    for (size_t m = 0; m < memory.size(); ++m)
+      enc.result(tensorType(canonicalAxesSkipping(*memory[m], nullptr), *memory[m]),
+                 named(nullptr, "memory" + std::to_string(m),
+                       axisNames(*memory[m], kBatchDimName)));
+    for (size_t k = 0; k < dec.states.size(); ++k)
+      enc.result(argType(true, dec.inits[k]->shape, sema::ElemType::F32),
+                 named(nullptr, "init_" + dec.states[k]->name,
+                       dimsAttr(true, dec.inits[k]->shape)));
+    mlir::Location l = loc(dec.loc);
+    mlir::Block *block = beginFunction(module, program.name + "_encode", "encode", enc);
+    bindArguments(block, 0, true);
+    llvm::SmallVector<mlir::Value, 8> results;
+    for (const Node *m : memory)
+      results.push_back(emit(*m));
+    mlir::Value batchRef = inputArgs.empty() ? mlir::Value() : inputArgs[0];
+    for (size_t k = 0; k < dec.states.size(); ++k)
+      results.push_back(batchInit(*dec.inits[k], batchRef, l));
+    builder.create<mlir::ReturnOp>(l, results);
+
+    // step
+    Signature step;
+    for (size_t m = 0; m < memory.size(); ++m)
+      step.arg(tensorType(canonicalAxesSkipping(*memory[m], nullptr), *memory[m]),
+               named("memory", "memory" + std::to_string(m),
+                     axisNames(*memory[m], kMemoryBatchDimName)));
+    step.arg(mlir::attn::getLengthsType(&context),
+             named("rows", "rows", dimsAttr(true, {})));
+    step.arg(mlir::attn::getLengthsType(&context),
+             named("token", dec.token->name, dimsAttr(true, {})));
+    for (size_t k = 0; k < dec.states.size(); ++k)
+      step.arg(argType(true, dec.states[k]->shape, sema::ElemType::F32),
+               named("state", dec.states[k]->name,
+                     dimsAttr(true, dec.states[k]->shape)));
+    lengthsArguments(step);
+    paramArguments(step);
+    for (size_t k = 0; k < dec.states.size(); ++k)
+      step.result(argType(true, dec.states[k]->shape, sema::ElemType::F32),
+                  named(nullptr, "next_" + dec.states[k]->name,
+                        dimsAttr(true, dec.states[k]->shape)));
+    step.result(argType(true, dec.logits->shape, sema::ElemType::F32),
+                named(nullptr, "logits", dimsAttr(true, dec.logits->shape)));
+    if (dec.attention)
+      step.result(argType(true, dec.attention->shape, sema::ElemType::F32),
+                  named(nullptr, "attention", dimsAttr(true, dec.attention->shape)));
+    block = beginFunction(module, program.name + "_step", "step", step);
+    unsigned arg = 0;
+    std::vector<mlir::Value> memoryArgs;
+    for (size_t m = 0; m < memory.size(); ++m)
+      memoryArgs.push_back(block->getArgument(arg++));
+    mlir::Value rows = block->getArgument(arg++);
+    values[dec.token.get()] = block->getArgument(arg++);
+    for (const NodePtr &s : dec.states)
+      values[s.get()] = block->getArgument(arg++);
+    bindArguments(block, arg, false);
+    for (size_t m = 0; m < memory.size(); ++m)
+      values[memory[m]] =
+          builder.create<mlir::attn::GatherOp>(l, memoryArgs[m], rows);
+    for (const Node *h : hoisted)
+      if (h->perExample)
+        values[h] = values.at(unbound(h));
+    results.clear();
+    for (const NodePtr &n : dec.next)
+      results.push_back(emit(*n));
+    results.push_back(emit(*dec.logits));
+    if (dec.attention)
+      results.push_back(maskPadding(emit(*dec.attention), *dec.attention, l));
+    builder.create<mlir::ReturnOp>(l, results);
+  }
+
+  /// An initial state per example: broadcast over the batch of `batchRef`
+  /// when it does not depend on the inputs.
+  mlir::Value batchInit(const Node &init, mlir::Value batchRef, mlir::Location l) {
+    if (init.perExample)
+      return emit(init);
+    llvm::SmallVector<int64_t, 4> shape;
+    for (const Dim &d : init.shape)
+      shape.push_back(d.size);
+    mlir::Value x = init.kind == Node::Constant
+                        ? builder.create<mlir::attn::ConstantOp>(l, init.value)
+                        : emit(init);
+    return builder.create<mlir::attn::BatchBroadcastOp>(l, x, batchRef, shape);
   }
 
   mlir::Value lengthsFor(const Dim &d) {
@@ -332,9 +509,20 @@ private:
     case Node::Gather:
       return builder.create<mlir::attn::GatherOp>(l, emit(*n.operands[0]),
                                                   emit(*n.operands[1]));
+    case Node::Pick: {
+      const Node &x = *n.operands[0];
+      std::vector<Axis> xAxes = canonicalAxes(x);
+      int64_t axis = std::find(xAxes.begin(), xAxes.end(),
+                               Axis{Axis::Trail, nullptr, 0}) -
+                     xAxes.begin();
+      // The remaining trailing axes shift down by one: same canonical order.
+      return builder.create<mlir::attn::PickOp>(l, emit(x), axis, n.reverse,
+                                                lengthsFor(x.shape[0]));
+    }
     case Node::RecurrenceResult:
       return emitRecurrence(*n.operands[0])->getResult(n.argIndex);
     case Node::StateRef:  // bound to the step's block arguments
+    case Node::Token:     // bound to the decoder step's argument
     case Node::Recurrence: // through its results
     case Node::Tuple:      // split by sema
       break;
@@ -417,21 +605,8 @@ private:
 
     // Initial states, per example.
     llvm::SmallVector<mlir::Value, 4> inits;
-    for (size_t k = 0; k < states; ++k) {
-      const Node &init = *n.operands[k];
-      if (init.perExample) {
-        inits.push_back(emit(init));
-        continue;
-      }
-      llvm::SmallVector<int64_t, 4> shape;
-      for (const Dim &d : init.shape)
-        shape.push_back(d.size);
-      mlir::Value x = init.kind == Node::Constant
-                          ? builder.create<mlir::attn::ConstantOp>(l, init.value)
-                          : emit(init);
-      inits.push_back(builder.create<mlir::attn::BatchBroadcastOp>(
-          l, x, batchRef, shape));
-    }
+    for (size_t k = 0; k < states; ++k)
+      inits.push_back(batchInit(*n.operands[k], batchRef, l));
 
     auto op = builder.create<mlir::attn::RecurrenceOp>(
         l, sequences, inits, 1, lengths, n.reverse);

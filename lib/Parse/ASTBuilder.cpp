@@ -32,6 +32,8 @@ public:
         module->params.push_back(paramDecl(p));
       else if (auto *f = item->funcDef())
         module->funcs.push_back(funcDef(f));
+      else if (auto *d = item->decoderDef())
+        module->decoders.push_back(decoderDef(d));
       else if (auto *def = item->definition())
         module->defs.push_back(definition(def));
     }
@@ -169,6 +171,21 @@ private:
     for (size_t i = 1; i < results.size(); ++i)
       func.extraResults.push_back(expr(results[i]));
     return func;
+  }
+
+  ast::DecoderDef decoderDef(AttnParser::DecoderDefContext *ctx) {
+    ast::DecoderDef dec;
+    dec.loc = loc(ctx->getStart());
+    dec.token = {ctx->token->getText(), loc(ctx->token)};
+    for (antlr4::Token *state : ctx->states)
+      dec.states.push_back({state->getText(), loc(state)});
+    for (auto *init : ctx->inits)
+      dec.inits.push_back(expr(init));
+    for (auto *def : ctx->definition())
+      dec.body.push_back(definition(def));
+    for (auto *next : ctx->next)
+      dec.next.push_back(expr(next));
+    return dec;
   }
 
   ast::Definition definition(AttnParser::DefinitionContext *ctx) {

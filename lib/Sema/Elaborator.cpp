@@ -316,7 +316,7 @@ std::string Elaborator::suggest(const std::string &name, Scope &scope,
       consider(builtin);
     for (const char *builtin : {"leaky_relu", "max", "min", "sum", "mean",
                                 "softmax", "concat", "split", "heads", "merge",
-                                "len", "zeros"})
+                                "len", "zeros", "first", "last"})
       consider(builtin);
   }
   return best.empty() ? "" : "; did you mean '" + best + "'?";
@@ -998,6 +998,30 @@ NodePtr Elaborator::builtin(const ast::Expr &e, Scope &scope, bool &handled) {
       return nullptr;
     }
     return makeConstant(e.loc, static_cast<double>(x->shape.back().size));
+  }
+  if (fn == "first" || fn == "last") {
+    if (!arity(1, 1))
+      return nullptr;
+    NodePtr x = floatOperand(0);
+    if (!x)
+      return nullptr;
+    if (x->shape.empty() || x->shape[0].size == 0) {
+      error(e.loc, fn + "(x) takes a position of x's first axis; x has shape " +
+                       shapeStr(x->shape));
+      return nullptr;
+    }
+    if (x->shape[0].runtime() && !x->perExample) {
+      error(e.loc, fn + "(x) over the run-time size " + x->shape[0].name +
+                       " needs a value computed from an input");
+      return nullptr;
+    }
+    auto node = std::make_shared<Node>(Node::Pick, e.loc);
+    node->reverse = fn == "last";
+    node->free = x->free;
+    node->perExample = x->perExample;
+    node->shape.assign(x->shape.begin() + 1, x->shape.end());
+    node->operands.push_back(x);
+    return node;
   }
   handled = false;
   return nullptr;

@@ -33,6 +33,9 @@ public:
   /// Elaborates a global definition (on demand, detecting cycles).
   NodePtr global(const std::string &name, Location use);
 
+  /// Elaborates the decoder step into program.decoder (Decoder.cpp).
+  void decoder(const ast::DecoderDef &dec);
+
 private:
   struct GlobalEntry {
     enum Kind { Input, Param, Definition } kind;

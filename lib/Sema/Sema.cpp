@@ -154,7 +154,8 @@ private:
                                                "start with 'library' can be "
                                                "imported");
       if (lib && lib->isLibrary && (!lib->dims.empty() || !lib->inputs.empty() ||
-                                    !lib->params.empty() || !lib->defs.empty()))
+                                    !lib->params.empty() || !lib->defs.empty() ||
+                                    !lib->decoders.empty()))
         diags.error(lib->loc, "a library may only contain imports and "
                               "functions (def)");
       return;
@@ -444,10 +445,17 @@ private:
         program.outputs.push_back({n.name, value, n.loc});
       }
     }
-    if (!diags.hasErrors() && program.outputs.empty())
+    for (size_t i = 1; i < model.decoders.size(); ++i) {
+      diags.error(model.decoders[i].loc, "a model has one decoder");
+      diags.note(model.decoders[0].loc, "the first decoder is here");
+    }
+    if (!model.decoders.empty() && !diags.hasErrors())
+      elab.decoder(model.decoders[0]);
+    if (!diags.hasErrors() && program.outputs.empty() && !program.decoder)
       diags.error(model.loc, "model '" + model.name +
                                  "' has no output: mark a definition with "
-                                 "'output', as in: output y[i] = ...");
+                                 "'output', as in: output y[i] = ..., or "
+                                 "define a decoder");
     if (!diags.hasErrors())
       checkReachable();
   }
@@ -461,6 +469,14 @@ private:
     std::vector<const Node *> stack;
     for (const OutputInfo &o : program.outputs)
       stack.push_back(o.value.get());
+    if (const auto &dec = program.decoder) {
+      for (const auto *list : {&dec->inits, &dec->next})
+        for (const NodePtr &n : *list)
+          stack.push_back(n.get());
+      stack.push_back(dec->logits.get());
+      if (dec->attention)
+        stack.push_back(dec->attention.get());
+    }
     while (!stack.empty()) {
       const Node *n = stack.back();
       stack.pop_back();

@@ -122,6 +122,19 @@ struct FuncDef {
   std::vector<ExprPtr> extraResults; // return a, b: b
 };
 
+/// decoder(y, s...) init a... { definitions; return s'... }: one step of an
+/// autoregressive decoder. `y` is the previous output token, `s...` the
+/// states; the body defines `output logits` (and optionally `output
+/// attention`) and returns the next states.
+struct DecoderDef {
+  Location loc;
+  Ident token;
+  std::vector<Ident> states;
+  std::vector<ExprPtr> inits; // one per state
+  std::vector<Definition> body;
+  std::vector<ExprPtr> next; // one per state
+};
+
 /// One parsed file: a model or a library (a file of functions to import).
 struct Module {
   Location loc;
@@ -133,6 +146,7 @@ struct Module {
   std::vector<ParamDecl> params;
   std::vector<FuncDef> funcs;
   std::vector<Definition> defs;
+  std::vector<DecoderDef> decoders; // at most one in a valid model
 };
 
 /// Prints the tree with locations (attnc --emit=ast).

@@ -26,5 +26,8 @@ mlir::OwningOpRef<mlir::ModuleOp> generateMLIR(mlir::MLIRContext &context,
 
 /// Name of the batch axis in attn.dims attributes.
 inline constexpr const char *kBatchDimName = "B";
+/// The batch of a decoder's memory (source sentences) in its step function,
+/// whose own batch `B` is the hypotheses.
+inline constexpr const char *kMemoryBatchDimName = "M";
 
 } // namespace attn

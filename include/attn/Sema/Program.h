@@ -18,6 +18,7 @@
 
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -70,6 +71,8 @@ struct Node {
     Recurrence,       // operands: inits (n), step values (n), StateRefs (n)
     RecurrenceResult, // state argIndex of operand 0 over all steps: [S, ...]
     Tuple,            // the values of a function that returns several
+    Pick,             // first(x) / last(x) (reverse: last) along trailing axis 0
+    Token,            // a decoder's previous output token (int32, shape [])
   } kind;
   Location loc;
   ElemType elem = ElemType::F32;
@@ -90,7 +93,7 @@ struct Node {
   const IndexVar *over = nullptr;     // Reduce, Softmax
   ast::Relation relation = ast::Relation::None;
   const IndexVar *relationVar = nullptr;
-  bool reverse = false;               // Recurrence: t from the end
+  bool reverse = false;               // Recurrence: t from the end; Pick: last
   long long sliceStart = 0;           // Slice
   int sliceAxis = 0;                  // Slice: a trailing axis
 
@@ -119,6 +122,17 @@ struct OutputInfo {
   Location loc;
 };
 
+/// decoder(y, s...) init ... { ... }: one step of an autoregressive decoder.
+/// `token` (a Token node) and `states` (StateRef nodes, argIndex k) are the
+/// step's arguments; everything else the step reads is the model's.
+struct DecoderInfo {
+  Location loc;
+  NodePtr token;
+  std::vector<NodePtr> states, inits, next; // one per state
+  NodePtr logits;    // [V]: scores of the next token
+  NodePtr attention; // [S] over a run-time dim, or null
+};
+
 struct Program {
   std::string name;
   Location loc;
@@ -127,6 +141,7 @@ struct Program {
   std::vector<InputInfo> inputs;
   std::vector<ParamInfo> params;
   std::vector<OutputInfo> outputs;
+  std::optional<DecoderInfo> decoder;
   std::deque<IndexVar> indexVars; // owns every IndexVar referenced by nodes
 };
 

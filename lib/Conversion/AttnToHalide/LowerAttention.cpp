@@ -101,6 +101,8 @@ bool Lowerer::lower(mlir::Operation *op, std::string &error) {
     t = lowerSlice(x);
   else if (auto x = llvm::dyn_cast<attnd::MaskOp>(op))
     t = lowerMask(x);
+  else if (auto x = llvm::dyn_cast<attnd::PickOp>(op))
+    t = lowerPick(x);
   else if (auto x = llvm::dyn_cast<attnd::GatherOp>(op))
     t = lowerGather(x);
   else if (auto x = llvm::dyn_cast<attnd::BatchBroadcastOp>(op))

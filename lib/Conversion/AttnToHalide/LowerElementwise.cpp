@@ -219,6 +219,24 @@ HalideTensor Lowerer::lowerSlice(attnd::SliceOp op) {
   });
 }
 
+HalideTensor Lowerer::lowerPick(attnd::PickOp op) {
+  const HalideTensor &x = get(op.getX());
+  int64_t axis = op.getAxis();
+  std::vector<Expr> extents = x.extents;
+  Expr size = extents[axis];
+  extents.erase(extents.begin() + axis);
+  return define("pick", extents, [&](const AxisVars &axes) {
+    std::vector<Expr> idx = axes.exprs();
+    Expr valid = size;
+    if (op.getLengths())
+      valid = min(get(op.getLengths()).at({axes.vars[0]}), size);
+    Expr pos = op.getLast() ? valid - 1 : Expr(0);
+    idx.insert(idx.begin() + axis, clamp(pos, 0, size - 1));
+    // A row with no valid position has no value to pick: 0, like padding.
+    return select(valid > 0, x.at(idx), 0.0f);
+  });
+}
+
 HalideTensor Lowerer::lowerMask(attnd::MaskOp op) {
   const HalideTensor &x = get(op.getX());
   const HalideTensor &lengths = get(op.getLengths());
@@ -248,7 +266,11 @@ HalideTensor Lowerer::lowerGather(attnd::GatherOp op) {
     tIdx.insert(tIdx.end(), axes.vars.begin() + idRank, axes.vars.end());
     return table.at(tIdx);
   });
-  t.role = StageRole::Gather;
+  // A table with a dynamic first axis holds per-sentence rows (a decoder
+  // step's memory, gathered by hypothesis): read through the index in place
+  // rather than copied every step.
+  t.role = table.extents[0].as<Halide::Internal::IntImm>() ? StageRole::Gather
+                                                           : StageRole::Inline;
   return t;
 }
 

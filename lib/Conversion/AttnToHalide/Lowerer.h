@@ -53,6 +53,7 @@ private:
   HalideTensor lowerConcat(mlir::attn::ConcatOp op);
   HalideTensor lowerSlice(mlir::attn::SliceOp op);
   HalideTensor lowerMask(mlir::attn::MaskOp op);
+  HalideTensor lowerPick(mlir::attn::PickOp op);
   HalideTensor lowerGather(mlir::attn::GatherOp op);
   HalideTensor lowerBatchBroadcast(mlir::attn::BatchBroadcastOp op);
   HalideTensor lowerCombineHeads(mlir::attn::CombineHeadsOp op);

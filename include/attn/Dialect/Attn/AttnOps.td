@@ -227,6 +227,32 @@ def Attn_SliceOp : Attn_Op<"slice"> {
   ];
 }
 
+def Attn_PickOp : Attn_Op<"pick"> {
+  let summary = "the first or last valid position along an axis";
+  let description = [{
+    Removes `axis` (not 0, the batch) by taking one position of it: the first
+    (`last = false`) or the last. With `lengths`, the last position of batch
+    row `b` is `lengths[b] - 1`, and a row with no valid position gives 0;
+    without, it is the last position of the axis. This is the final state of
+    a recurrence over padded sequences (`last(h)`, or `first(h)` when it ran
+    reversed).
+
+    ```mlir
+    %hn = attn.pick %h lengths(%len) {axis = 1, last = true} : tensor<?x?x64xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$x, Optional<Attn_Lengths>:$lengths,
+                       I64Attr:$axis, BoolAttr:$last);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $x (`lengths` `(` $lengths^ `)`)? attr-dict `:` type($x) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$x, "int64_t":$axis, "bool":$last,
+                   CArg<"::mlir::Value", "{}">:$lengths)>
+  ];
+}
+
 //===----------------------------------------------------------------------===//
 // attn.contract
 //===----------------------------------------------------------------------===//

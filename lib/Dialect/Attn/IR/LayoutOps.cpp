@@ -307,6 +307,42 @@ void SliceOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.pick
+//===----------------------------------------------------------------------===//
+
+static Type inferPickType(Type x, int64_t axis) {
+  auto ranked = x.dyn_cast<RankedTensorType>();
+  if (!ranked || axis < 0 || axis >= ranked.getRank())
+    return unrankedOf(elementTypeOf(x));
+  SmallVector<int64_t> shape = llvm::to_vector(ranked.getShape());
+  shape.erase(shape.begin() + axis);
+  return tensorOf(shape, ranked.getElementType());
+}
+
+void PickOp::build(OpBuilder &builder, OperationState &state, Value x,
+                   int64_t axis, bool last, Value lengths) {
+  build(builder, state, inferPickType(x.getType(), axis), x, lengths,
+        builder.getI64IntegerAttr(axis), builder.getBoolAttr(last));
+}
+
+LogicalResult PickOp::verifyOp() {
+  int64_t axis = getAxis();
+  if (axis == 0)
+    return emitOpError() << "cannot pick along axis 0: axis 0 is the batch";
+  if (auto ranked = getX().getType().dyn_cast<RankedTensorType>()) {
+    if (failed(verifyAxis(getOperation(), "axis", axis, ranked.getRank())))
+      return failure();
+    if (!getLengths() && ranked.getDimSize(axis) == 0)
+      return emitOpError() << "axis " << axis << " is empty: no position to pick";
+  }
+  return verifyInferredResultTypes(getOperation());
+}
+
+void PickOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(inferPickType(getX().getType(), getAxis()));
+}
+
+//===----------------------------------------------------------------------===//
 // attn.gather
 //===----------------------------------------------------------------------===//
 
