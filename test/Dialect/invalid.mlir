@@ -808,3 +808,27 @@ func @batch_broadcast_ref(%z: tensor<f32>, %r: tensor<f32>) -> tensor<?x8xf32> {
   %0 = attn.batch_broadcast %z like %r {shape = [8]} : tensor<f32>, tensor<f32> -> tensor<?x8xf32>
   return %0 : tensor<?x8xf32>
 }
+
+// -----
+
+func @pick_batch(%x: tensor<?x?x64xf32>) {
+  // expected-error @+1 {{cannot pick along axis 0: axis 0 is the batch}}
+  %0 = attn.pick %x {axis = 0, last = true} : tensor<?x?x64xf32> -> tensor<?x64xf32>
+  return
+}
+
+// -----
+
+func @pick_result(%x: tensor<?x?x64xf32>, %len: tensor<?xi32>) {
+  // expected-error @+1 {{result type 'tensor<?x?x64xf32>' is incompatible with the type inferred from the operands, 'tensor<?x64xf32>'}}
+  %0 = attn.pick %x lengths(%len) {axis = 1, last = true} : tensor<?x?x64xf32> -> tensor<?x?x64xf32>
+  return
+}
+
+// -----
+
+func @pick_empty(%x: tensor<?x0x64xf32>) {
+  // expected-error @+1 {{axis 1 is empty: no position to pick}}
+  %0 = attn.pick %x {axis = 1, last = true} : tensor<?x0x64xf32> -> tensor<?x64xf32>
+  return
+}

@@ -119,6 +119,15 @@ func @mask(%x: tensor<?x?x64xf32>, %len: tensor<?xi32>) -> tensor<?x?x64xf32> {
   return %0 : tensor<?x?x64xf32>
 }
 
+// CHECK-LABEL: func @pick
+func @pick(%x: tensor<?x?x64xf32>, %len: tensor<?xi32>) -> (tensor<?x64xf32>, tensor<?x?xf32>) {
+  // CHECK: attn.pick %{{.*}} lengths(%{{.*}}) {axis = 1 : i64, last = true} : tensor<?x?x64xf32> -> tensor<?x64xf32>
+  %0 = attn.pick %x lengths(%len) {axis = 1, last = true} : tensor<?x?x64xf32> -> tensor<?x64xf32>
+  // CHECK: attn.pick %{{.*}} {axis = 2 : i64, last = false} : tensor<?x?x64xf32> -> tensor<?x?xf32>
+  %1 = attn.pick %x {axis = 2, last = false} : tensor<?x?x64xf32> -> tensor<?x?xf32>
+  return %0, %1 : tensor<?x64xf32>, tensor<?x?xf32>
+}
+
 // CHECK-LABEL: func @score
 func @score(%q: tensor<?x4x?x16xf32>, %k: tensor<?x4x?x16xf32>, %h: tensor<?x?x64xf32>, %s: tensor<?x?x32xf32>, %W: tensor<64x32xf32>, %w: tensor<64xf32>, %hk: tensor<?x?x64xf32>) -> tensor<?x4x?x?xf32> {
   // CHECK: attn.score dot %{{.*}}, %{{.*}} : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>) -> tensor<?x4x?x?xf32>
