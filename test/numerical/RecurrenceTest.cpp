@@ -219,8 +219,20 @@ TEST(Recurrence, CellsMatchReference) {
     ref::Mat both;
     for (int64_t t = 0; t < S; ++t)
       both.push_back(ref::concat(fwd[t].h, bwd[t].h));
-    expect(out.stacked, r, run(both, len, false, H, gru(v3, r3, false)), false,
-           "stacked bidirectional gru");
+    auto stacked = run(both, len, false, H, gru(v3, r3, false));
+    expect(out.stacked, r, stacked, false, "stacked bidirectional gru");
+    // A residual third layer, and the sum of both directions.
+    ref::Mat second;
+    for (int64_t t = 0; t < S; ++t)
+      second.push_back(stacked[t].h);
+    auto third = run(second, len, false, H, gru(r3, u3, false));
+    std::vector<State> residual(S), summed(S);
+    for (int64_t t = 0; t < S; ++t) {
+      residual[t].h = ref::add(third[t].h, stacked[t].h);
+      summed[t].h = ref::add(fwd[t].h, bwd[t].h);
+    }
+    expect(out.residual, r, residual, false, "residual third layer");
+    expect(out.summed, r, summed, false, "directions summed");
   }
 }
 
