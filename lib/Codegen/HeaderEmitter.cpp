@@ -10,6 +10,7 @@
 #include "HeaderEmitter.h"
 #include "DimNames.h"
 
+#include "attn/Dialect/Attn/AttnOps.h"
 #include "attn/MLIRGen/MLIRGen.h"
 
 #include "mlir/IR/BuiltinAttributes.h"
@@ -49,6 +50,20 @@ std::string str(mlir::DictionaryAttr attrs, const char *key) {
     if (auto s = attrs.getAs<mlir::StringAttr>(key))
       return s.getValue().str();
   return "";
+}
+
+/// The number of rows of the embedding tables that argument `v` (int32 ids)
+/// indexes directly, or 0: the header checks such ids before the call.
+int64_t vocabularyIndexedBy(mlir::Value v) {
+  int64_t rows = 0;
+  for (mlir::Operation *user : v.getUsers())
+    if (auto gather = llvm::dyn_cast<mlir::attn::GatherOp>(user))
+      if (gather.getIds() == v) {
+        auto table = gather.getTable().getType().cast<mlir::RankedTensorType>();
+        if (!table.isDynamicDim(0) && (rows == 0 || table.getDimSize(0) < rows))
+          rows = table.getDimSize(0);
+      }
+  return rows;
 }
 
 bool isNumber(const std::string &s) {
@@ -271,14 +286,22 @@ private:
                    const std::string &fn) {
     os << "    attnrt::ShapeChecker check(\"" << model << "::" << fn << "\");\n";
     for (unsigned i = 0; i < as.size(); ++i)
-      if (as[i].role == "input")
+      if (as[i].role == "input") {
         os << "    check.tensor(\"input '" << as[i].name << "'\", " << as[i].name
            << ", " << dimSpecs(as[i].dims, argType(f, i)) << ", attnrt::DType::"
            << (as[i].ids ? "I32" : "F32") << ");\n";
+        checkIds("input '" + as[i].name + "'", as[i].name, f.getArgument(i));
+      }
     for (const ArgInfo &a : as)
       if (a.role == "lengths")
         os << "    attnrt::Tensor " << argName(a) << "_t = attnrt::lengthsTensor("
            << "check, \"" << a.name << "\", " << argName(a) << ");\n";
+  }
+
+  void checkIds(const std::string &what, const std::string &expr, mlir::Value v) {
+    if (int64_t rows = vocabularyIndexedBy(v))
+      os << "    attnrt::checkTokenIds(\"" << what << "\", " << expr << ", " << rows
+         << ");\n";
   }
 
   void emitForward(const ModelPlan &plan) {
@@ -406,6 +429,8 @@ private:
         exprs[v] = a.role == "rows" ? "rows" : "tokens";
         os << "    check.tensor(\"" << exprs[v] << "\", " << exprs[v] << ", "
            << spec << ", attnrt::DType::I32);\n";
+        if (a.role == "token")
+          checkIds("tokens", "tokens", v);
       } else if (a.role == "state") {
         exprs[v] = "states[" + std::to_string(state++) + "]";
         os << "    check.tensor(\"state '" << a.name << "'\", " << exprs[v]

@@ -1,23 +1,16 @@
 // The multi-head model compiled with --target=host-cuda, checked against the
 // plain C++ reference on a GPU. Skips (GTEST_SKIP) where no CUDA driver can
 // be loaded, e.g. on CI.
+#include "CudaDriver.h"
 #include "Reference.h"
 
 #include "mha_cuda.h"
 
 #include <gtest/gtest.h>
 
-#include <dlfcn.h>
 #include <random>
 
 namespace {
-
-bool cudaDriverPresent() {
-  void *lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!lib)
-    lib = dlopen("libcuda.so", RTLD_LAZY | RTLD_LOCAL);
-  return lib != nullptr;
-}
 
 TEST(CudaModels, MultiheadMatchesReference) {
   if (!cudaDriverPresent())

@@ -69,6 +69,19 @@ inline Tensor lengthsTensor(ShapeChecker &check, const std::string &dim,
   return Tensor::fromVector<int32_t>({batch}, lengths);
 }
 
+/// Throws unless every id of `ids` (int32) indexes a table of `vocabulary`
+/// rows; `what` names the tensor ("input 'src'").
+inline void checkTokenIds(const std::string &what, const Tensor &ids,
+                          int64_t vocabulary) {
+  const int32_t *p = ids.data<int32_t>();
+  for (int64_t i = 0; i < ids.numel(); ++i)
+    if (p[i] < 0 || p[i] >= vocabulary)
+      throw std::invalid_argument(what + ": token id " + std::to_string(p[i]) +
+                                  " at flat index " + std::to_string(i) +
+                                  " is outside the vocabulary [0, " +
+                                  std::to_string(vocabulary) + ")");
+}
+
 template <class Kernel, class... Tensors>
 void callKernel(const char *name, Kernel kernel, const Tensors &...tensors) {
   detail::installKernelErrorHandler();
