@@ -82,11 +82,18 @@ function(attn_add_model target source)
   if(ARG_NAME)
     list(APPEND args --name=${ARG_NAME})
   endif()
-  file(GLOB stdlib_files ${ATTNC_STDLIB_DIR}/*.attn)
+  # Imports resolve in the model's folder, the -I folders and the standard
+  # library: a change to any .attn file there recompiles the model.
+  get_filename_component(source_dir ${source} DIRECTORY)
+  set(import_globs ${ATTNC_STDLIB_DIR}/*.attn ${source_dir}/*.attn)
+  foreach(i ${ARG_IMPORT_DIRS})
+    list(APPEND import_globs ${i}/*.attn)
+  endforeach()
+  file(GLOB import_files CONFIGURE_DEPENDS ${import_globs})
   add_custom_command(
     OUTPUT ${dir}/lib${model}.a ${dir}/${model}.h
     COMMAND ${ATTNC_COMMAND} ${args}
-    DEPENDS ${ATTNC_DEPENDS} ${source} ${stdlib_files}
+    DEPENDS ${ATTNC_DEPENDS} ${source} ${import_files}
     COMMENT "attnc: ${model} (${ARG_TARGET})"
     VERBATIM)
   add_custom_target(${target}_gen DEPENDS ${dir}/lib${model}.a ${dir}/${model}.h)

@@ -546,10 +546,18 @@ private:
         call(r.feed);
       os << "    attnrt::RecurrenceArgs " << id << ";\n";
       for (size_t k = 0; k < op->getNumResults(); ++k) {
-        std::string name = id + "_state" + std::to_string(k);
-        os << "    attnrt::Tensor " << name << " = "
-           << allocation(op->getResult(k), dims) << ";\n";
-        exprs[op->getResult(k)] = name;
+        // A recurrence result that the function returns as it is (e.g. a
+        // decoder's memory) is written straight into the returned tensor.
+        std::string name;
+        auto returned = exprs.find(op->getResult(k));
+        if (returned != exprs.end()) {
+          name = returned->second;
+        } else {
+          name = id + "_state" + std::to_string(k);
+          os << "    attnrt::Tensor " << name << " = "
+             << allocation(op->getResult(k), dims) << ";\n";
+          exprs[op->getResult(k)] = name;
+        }
         os << "    " << id << ".results.push_back(&" << name << ");\n";
       }
       auto list = [&](const char *field, auto values) {

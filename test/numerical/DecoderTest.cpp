@@ -5,6 +5,7 @@
 #include "BahdanauReference.h"
 
 #include "bahdanau.h"
+#include "dot_decoder.h"
 
 #include <gtest/gtest.h>
 
@@ -103,6 +104,39 @@ TEST(Decoder, GreedyAndBeamHypothesesAreScoredAsTheReferenceScoresThem) {
         }
       }
     }
+  }
+}
+
+TEST(Decoder, MemoryThatIsARecurrenceResultIsWrittenByEncode) {
+  dot_decoder::Model model(1);
+  randomize(model, 5);
+  std::vector<std::vector<int32_t>> sentences{{3, 1, 4, 1, 5}, {9, 2}};
+  attnrt::Tensor src(attnrt::DType::I32, {2, 5});
+  for (int64_t b = 0; b < 2; ++b)
+    for (size_t i = 0; i < sentences[b].size(); ++i)
+      src.at<int32_t>({b, static_cast<int64_t>(i)}) = sentences[b][i];
+  attnrt::DecoderMemory memory = model.encode(src, {5, 2});
+  ref::Mat e = ref::matrix(model.E()), wo = ref::matrix(model.Wo());
+  attnrt::StepOutputs out;
+  model.step(memory, attnrt::Tensor::fromVector<int32_t>({2}, {0, 1}),
+             attnrt::Tensor::fromVector<int32_t>({2}, {1, 1}), memory.states, out);
+  for (int64_t b = 0; b < 2; ++b) {
+    ref::Mat h;
+    ref::Vec state(H, 0.0);
+    for (int32_t id : sentences[b])
+      h.push_back(state = gru(e[id], state, ref::matrix(model.W()), ref::matrix(model.U()),
+                              ref::vector(model.bi()), ref::vector(model.bh())));
+    expectNear(state, memory.states[0].data<float>() + b * H, "last(h)");
+    ref::Vec scores;
+    for (const ref::Vec &hi : h)
+      scores.push_back(ref::dot(state, hi));
+    ref::Vec a = ref::maskedSoftmax(scores, std::vector<bool>(h.size(), true));
+    ref::Vec c(H, 0.0);
+    for (size_t i = 0; i < h.size(); ++i)
+      for (int64_t d = 0; d < H; ++d)
+        c[d] += a[i] * h[i][d];
+    expectNear(a, out.attention.data<float>() + b * 5, "attention");
+    expectNear(ref::mul(c, wo), out.logits.data<float>() + b * 11, "logits");
   }
 }
 
