@@ -758,7 +758,11 @@ NodePtr Elaborator::userCall(const ast::Expr &e, const ast::FuncDef &func,
     if (!ok)
       break;
     inner.indices.clear();
+    // `def f(...) = lstm(...)` passes on the values of a call that returns
+    // several; the caller decides whether it takes several.
+    inner.allowTuple = returned.size() == 1;
     NodePtr value = expr(*r, inner);
+    inner.allowTuple = false;
     ok = value != nullptr;
     for (auto &[name, var] : inner.indices) {
       if (ok && value->hasFree(var)) {
@@ -769,7 +773,7 @@ NodePtr Elaborator::userCall(const ast::Expr &e, const ast::FuncDef &func,
     results.push_back(value);
   }
   if (ok && results.size() == 1) {
-    result = results[0];
+    result = results[0]; // a Tuple if the returned call gives several values
   } else if (ok) {
     result = std::make_shared<Node>(Node::Tuple, e.loc);
     result->operands = results;
