@@ -310,18 +310,9 @@ void SliceOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
 // attn.pick
 //===----------------------------------------------------------------------===//
 
-static Type inferPickType(Type x, int64_t axis) {
-  auto ranked = x.dyn_cast<RankedTensorType>();
-  if (!ranked || axis < 0 || axis >= ranked.getRank())
-    return unrankedOf(elementTypeOf(x));
-  SmallVector<int64_t> shape = llvm::to_vector(ranked.getShape());
-  shape.erase(shape.begin() + axis);
-  return tensorOf(shape, ranked.getElementType());
-}
-
 void PickOp::build(OpBuilder &builder, OperationState &state, Value x,
                    int64_t axis, bool last, Value lengths) {
-  build(builder, state, inferPickType(x.getType(), axis), x, lengths,
+  build(builder, state, dropAxisType(x.getType(), axis), x, lengths,
         builder.getI64IntegerAttr(axis), builder.getBoolAttr(last));
 }
 
@@ -339,7 +330,7 @@ LogicalResult PickOp::verifyOp() {
 }
 
 void PickOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
-  inferred.push_back(inferPickType(getX().getType(), getAxis()));
+  inferred.push_back(dropAxisType(getX().getType(), getAxis()));
 }
 
 //===----------------------------------------------------------------------===//

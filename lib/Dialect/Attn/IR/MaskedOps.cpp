@@ -89,19 +89,10 @@ void ContractOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
 // attn.reduce
 //===----------------------------------------------------------------------===//
 
-static Type inferReduceType(Type x, int64_t axis) {
-  auto ranked = x.dyn_cast<RankedTensorType>();
-  if (!ranked || axis < 0 || axis >= ranked.getRank())
-    return unrankedOf(elementTypeOf(x));
-  SmallVector<int64_t> shape = llvm::to_vector(ranked.getShape());
-  shape.erase(shape.begin() + axis);
-  return tensorOf(shape, ranked.getElementType());
-}
-
 void ReduceOp::build(OpBuilder &builder, OperationState &state,
                      ReduceKind kind, Value x, int64_t axis, Value lengths,
                      Optional<PositionRel> rel, int64_t relAxis) {
-  build(builder, state, inferReduceType(x.getType(), axis),
+  build(builder, state, dropAxisType(x.getType(), axis),
         ReduceKindAttr::get(builder.getContext(), kind), x, lengths,
         builder.getI64IntegerAttr(axis), StringAttr(), IntegerAttr());
   addOptionalRel(builder, state, rel, relAxis);
@@ -115,7 +106,7 @@ LogicalResult ReduceOp::verifyOp() {
 }
 
 void ReduceOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
-  inferred.push_back(inferReduceType(getX().getType(), getAxis()));
+  inferred.push_back(dropAxisType(getX().getType(), getAxis()));
 }
 
 //===----------------------------------------------------------------------===//

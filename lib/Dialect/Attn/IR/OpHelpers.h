@@ -30,6 +30,17 @@ inline Type tensorOf(ArrayRef<int64_t> shape, Type elementType) {
   return RankedTensorType::get(shape, elementType);
 }
 
+/// `x`'s type without axis `axis` (reductions, attn.pick); unranked if
+/// `axis` is not an axis of a ranked `x`.
+inline Type dropAxisType(Type x, int64_t axis) {
+  auto ranked = x.dyn_cast<RankedTensorType>();
+  if (!ranked || axis < 0 || axis >= ranked.getRank())
+    return unrankedOf(elementTypeOf(x));
+  SmallVector<int64_t> shape = llvm::to_vector(ranked.getShape());
+  shape.erase(shape.begin() + axis);
+  return tensorOf(shape, ranked.getElementType());
+}
+
 /// "64", or "?" for a dynamic size.
 std::string sizeStr(int64_t size);
 
