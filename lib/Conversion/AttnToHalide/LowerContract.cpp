@@ -11,6 +11,14 @@
 //    matrix [K][N] with a long row stride) is repacked as [N/P][K][P], so the
 //    reduction walks it densely instead of jumping a row per step (a 2048-wide
 //    weight puts 8 KiB between rows: cache-set conflicts, PERFORMANCE.md #4).
+//    Where the panels are packed depends on how often the kernel runs: once
+//    per call, at the root, normally; but a contraction in a recurrence step
+//    whose panel operand is loop-invariant (h @ U with a captured weight U)
+//    runs once per time step, and its rows are one step of the batch, so it
+//    packs each panel inside the parallel loop over panels, right before the
+//    rows use it from L2 (the schedule: Schedule.cpp, scheduleStepContractCPU).
+//    Such panels are not recorded as a stage of their own, and the other
+//    operand is read through a dense copy ("_rows", below).
 //
 //===----------------------------------------------------------------------===//
 #include "Lowerer.h"
@@ -54,6 +62,16 @@ ContractPlan plan(const std::string &lhs, const std::string &rhs,
   if (p.rowAxis >= 0 && vectorTerm.back() == inner && n && *n % kLanes == 0)
     p.panel = *n % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
   return p;
+}
+
+/// Whether `op` is in the body of an attn.recurrence (a step kernel) and
+/// `operand` is defined outside it (the same in every step: a weight).
+bool stepInvariant(mlir::Operation *op, mlir::Value operand) {
+  auto recurrence = op->getParentOfType<attnd::RecurrenceOp>();
+  if (!recurrence)
+    return false;
+  mlir::Operation *owner = operand.getParentBlock()->getParentOp();
+  return !recurrence->isAncestor(owner);
 }
 
 } // namespace
@@ -131,8 +149,26 @@ bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {
       packedIdx.push_back(vIdx[k]);
     packedIdx.push_back(xo);
     (p.vectorSide == 0 ? lhsValue : rhsValue) = packed(packedIdx);
-    std::vector<Expr> packedExtents(v.extents);
-    stages.push_back({packed, packedExtents, StageRole::Pointwise, {}});
+    // Packed at the root (a stage), unless in a step: see the top of the file.
+    mlir::Value packedOperand = p.vectorSide == 0 ? op.getLhs() : op.getRhs();
+    if (!stepInvariant(op, packedOperand)) {
+      std::vector<Expr> packedExtents(v.extents);
+      stages.push_back({packed, packedExtents, StageRole::Pointwise, {}});
+    } else {
+      // The other operand of a step contraction is the state (a strided
+      // view of the results, row stride unknown at compile time) or a value
+      // computed in the step: "<contraction>_rows" is a dense copy, so that
+      // the rows of a tile lie at constant offsets from one pointer (with a
+      // run-time stride the tile's row addresses are recomputed per
+      // reduction step). Scheduled with the contraction (Schedule.cpp).
+      const std::string &rowTerm = p.vectorSide == 0 ? rhsTerm : lhsTerm;
+      HalideTensor rows;
+      rows.func = Func(t.func.name() + "_rows");
+      AxisVars rv(rowTerm.size());
+      rows.func(rv.halideOrder()) = (p.vectorSide == 0 ? b : a).at(rv.exprs());
+      (p.vectorSide == 0 ? rhsValue : lhsValue) =
+          rows.at(p.vectorSide == 0 ? rhsIdx : lhsIdx);
+    }
   }
   Func acc(t.func.name() + "_acc");
   acc(accArgs) = 0.0f;
