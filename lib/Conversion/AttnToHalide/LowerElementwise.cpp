@@ -6,6 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Lowerer.h"
+#include "MathExprs.h"
 
 #include "attn/Dialect/Attn/Einsum.h"
 
@@ -121,7 +122,7 @@ HalideTensor Lowerer::lowerUnary(attnd::UnaryOp op) {
     case attnd::UnaryFn::rsqrt:
       return 1.0f / sqrt(v);
     case attnd::UnaryFn::tanh:
-      return tanh(v);
+      return vectorTanh(v);
     case attnd::UnaryFn::sigmoid:
       return 1.0f / (1.0f + exp(-v));
     case attnd::UnaryFn::relu:

@@ -8,6 +8,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Lowerer.h"
+#include "MathExprs.h"
 
 #include "attn/Dialect/Attn/Einsum.h"
 
@@ -189,7 +190,7 @@ HalideTensor Lowerer::lowerScore(attnd::ScoreOp op) {
   Expr term = qw.at(qIdx) * k.at(kIdx);
   if (kind == attnd::ScoreKind::additive) {
     const HalideTensor &w = get(op.getWeight());
-    term = w.at({d}) * tanh(q.at(qIdx) + k.at(kIdx));
+    term = w.at({d}) * vectorTanh(q.at(qIdx) + k.at(kIdx));
   }
   t.func(axes.halideOrder()) = 0.0f;
   t.func(axes.halideOrder()) += scale * term;
