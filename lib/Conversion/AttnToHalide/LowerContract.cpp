@@ -76,10 +76,32 @@ bool stepInvariant(mlir::Operation *op, mlir::Value operand) {
 
 } // namespace
 
+void Lowerer::materializeIfReused(mlir::Value operand, const std::string &term,
+                                  const std::string &result) {
+  auto it = values.find(operand);
+  mlir::Operation *def = operand.getDefiningOp();
+  if (it == values.end() || it->second.role != StageRole::Inline || !def ||
+      !llvm::isa<attnd::AddOp, attnd::SubOp, attnd::MulOp, attnd::DivOp,
+                 attnd::MaxOp, attnd::MinOp, attnd::UnaryOp>(def))
+    return;
+  bool reused = false;
+  for (char c : result)
+    reused |= term.find(c) == std::string::npos;
+  if (!reused)
+    return;
+  it->second.role = StageRole::Pointwise;
+  stages.push_back(it->second);
+}
+
 bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {
   auto spec = attnd::EinsumSpec::parse(op.getSpec());
   const std::string &lhsTerm = spec->inputs[0], &rhsTerm = spec->inputs[1];
   const std::string &result = spec->result;
+  // An element-wise operand read once per value of a result axis it lacks
+  // (a GRU's new state in s' @ Wo: once per output column) is computed once
+  // rather than inlined and recomputed at every read.
+  materializeIfReused(op.getLhs(), lhsTerm, result);
+  materializeIfReused(op.getRhs(), rhsTerm, result);
   std::string summed = spec->summedLetters();
   auto letters = letterExtents({lhsTerm, rhsTerm}, {op.getLhs(), op.getRhs()});
   ContractPlan p = plan(lhsTerm, rhsTerm, result, letters);

@@ -58,6 +58,10 @@ private:
   HalideTensor lowerBatchBroadcast(mlir::attn::BatchBroadcastOp op);
   HalideTensor lowerCombineHeads(mlir::attn::CombineHeadsOp op);
   bool lowerContract(mlir::attn::ContractOp op, std::string &error);
+  /// Makes an inlined element-wise `operand` of a contraction a computed
+  /// stage when the contraction reads each of its elements several times.
+  void materializeIfReused(mlir::Value operand, const std::string &term,
+                           const std::string &result);
   HalideTensor lowerReduce(mlir::attn::ReduceOp op);
   HalideTensor lowerAlign(mlir::attn::AlignOp op);
   HalideTensor lowerScore(mlir::attn::ScoreOp op);
