@@ -28,6 +28,7 @@
 // env:   ATTN_BENCH_PYTHON (default python3)
 //
 //===----------------------------------------------------------------------===//
+#include "BenchCommon.h"
 #include "bahdanau_bench.h"
 
 #include "attnrt/Safetensors.h"
@@ -52,6 +53,8 @@
 using Clock = std::chrono::steady_clock;
 
 namespace {
+
+using bench::cpuModel;
 
 constexpr int kBos = 1, kEos = 2;
 
@@ -409,15 +412,6 @@ Options parse(int argc, char **argv) {
     std::exit(2);
   }
   return o;
-}
-
-std::string cpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line))
-    if (line.rfind("model name", 0) == 0)
-      return line.substr(line.find(':') + 2);
-  return "unknown CPU";
 }
 
 /// "12.34 (56%)": ms per step of one part, and its share of the total.
