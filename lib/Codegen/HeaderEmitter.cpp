@@ -268,8 +268,7 @@ private:
     return s;
   }
 
-  /// The doc lines of the inputs, and the checks of them at the start of an
-  /// entry named `fn`.
+  /// The doc lines of the inputs and lengths.
   void documentInputs(mlir::FuncOp f, const std::vector<ArgInfo> &as) {
     for (unsigned i = 0; i < as.size(); ++i) {
       if (as[i].role == "input")
@@ -282,6 +281,7 @@ private:
     }
   }
 
+  /// The checks of the inputs and lengths at the start of the entry `fn`.
   void checkInputs(mlir::FuncOp f, const std::vector<ArgInfo> &as,
                    const std::string &fn) {
     os << "    attnrt::ShapeChecker check(\"" << model << "::" << fn << "\");\n";
@@ -332,7 +332,7 @@ private:
     os << "    return out;\n  }\n\n";
   }
 
-  /// The index of the run-time dim of the decoder's attention, or "".
+  /// The name of the run-time dim of the decoder's attention, or "".
   std::string attentionDim() const {
     mlir::FuncOp f = step->func;
     for (unsigned i = 0; i < f.getNumResults(); ++i)
@@ -449,12 +449,9 @@ private:
       std::string name = str(f.getResultAttrDict(i), "attn.name");
       results.push_back(i < states ? "out.states[" + std::to_string(i) + "]"
                                    : "out." + name);
-      std::string alloc =
-          allocation(resultType(f, i), dimsOf(f.getResultAttrDict(i)));
-      // attnrt::Tensor(dtype, {sizes}) -> ensureTensor(t, dtype, {sizes})
-      std::string args = alloc.substr(alloc.find('(') + 1);
-      os << "    attnrt::ensureTensor(" << results.back() << ", " << args
-         << ";\n";
+      os << "    attnrt::ensureTensor(" << results.back() << ", "
+         << dtypeAndSizes(resultType(f, i), dimsOf(f.getResultAttrDict(i)))
+         << ");\n";
     }
     for (size_t i = 0; i < plan.output.outputs.size(); ++i)
       exprs[plan.output.outputs[i]] = results[i];
@@ -487,13 +484,12 @@ private:
     }
   }
 
-  /// attnrt::Tensor(dtype, {sizes}) of `type`: static sizes as numbers, the
+  /// `attnrt::DType::F32, {sizes}` of `type`: static sizes as numbers, the
   /// dynamic ones bound by the ShapeChecker under their dim names.
-  static std::string allocation(mlir::RankedTensorType type,
-                                const std::vector<std::string> &names) {
-    std::string s = std::string("attnrt::Tensor(attnrt::DType::") +
-                    (type.getElementType().isInteger(32) ? "I32" : "F32") +
-                    ", {";
+  static std::string dtypeAndSizes(mlir::RankedTensorType type,
+                                   const std::vector<std::string> &names) {
+    std::string s = std::string("attnrt::DType::") +
+                    (type.getElementType().isInteger(32) ? "I32" : "F32") + ", {";
     for (int64_t k = 0; k < type.getRank(); ++k) {
       s += k ? ", " : "";
       if (!type.isDynamicDim(k))
@@ -502,7 +498,13 @@ private:
         s += "check.value(\"" +
              (k < static_cast<int64_t>(names.size()) ? names[k] : "?") + "\")";
     }
-    return s + "})";
+    return s + "}";
+  }
+
+  /// attnrt::Tensor(dtype, {sizes}) of `type` (see dtypeAndSizes).
+  static std::string allocation(mlir::RankedTensorType type,
+                                const std::vector<std::string> &names) {
+    return "attnrt::Tensor(" + dtypeAndSizes(type, names) + ")";
   }
 
   /// The allocation of an intermediate value, its names from DimNames.

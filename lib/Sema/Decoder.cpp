@@ -50,19 +50,10 @@ void Elaborator::decoder(const ast::DecoderDef &dec) {
     return;
   for (size_t k = 0; k < dec.states.size(); ++k) {
     Scope initScope;
-    initScope.allowZeros = true;
-    NodePtr init = expr(*dec.inits[k], initScope);
-    if (!init || !requireFloat(init, dec.inits[k]->loc, "an initial state"))
+    NodePtr init = initialState(*dec.inits[k], initScope);
+    if (!init)
       return;
-    if (!init->free.empty()) {
-      error(dec.inits[k]->loc, "an initial state cannot depend on an index "
-                               "(here '" + init->free[0]->name + "')");
-      return;
-    }
-    auto state = std::make_shared<Node>(Node::StateRef, dec.states[k].loc);
-    state->shape = init->shape;
-    state->perExample = true;
-    state->argIndex = static_cast<unsigned>(k);
+    NodePtr state = stateRef(init, k, dec.states[k]);
     if (!argument(dec.states[k], state))
       return;
     info.inits.push_back(init);

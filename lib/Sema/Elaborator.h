@@ -84,6 +84,11 @@ private:
   /// The values of every name a definition defines (several: a recurrence).
   std::vector<NodePtr> definitions(const ast::Definition &def, Scope &scope);
   std::vector<NodePtr> recurrence(const ast::Definition &def, Scope &scope);
+  /// An initial state (`init` of a recurrence or decoder): a float value
+  /// without free indices; zeros(...) allowed. Null after an error.
+  NodePtr initialState(const ast::Expr &e, Scope &scope);
+  /// The previous value of state `index` named `name`, typed like `init`.
+  NodePtr stateRef(const NodePtr &init, size_t index, const ast::Ident &name);
   /// h[t-1] inside the step of the recurrence defining h.
   NodePtr stateRead(const ast::Expr &e, Scope &scope);
   NodePtr expr(const ast::Expr &e, Scope &scope);

@@ -46,6 +46,29 @@ std::vector<NodePtr> Elaborator::definitions(const ast::Definition &def,
   return value ? std::vector<NodePtr>{value} : std::vector<NodePtr>{};
 }
 
+NodePtr Elaborator::initialState(const ast::Expr &e, Scope &scope) {
+  scope.allowZeros = true;
+  NodePtr init = expr(e, scope);
+  if (!init || !requireFloat(init, e.loc, "an initial state"))
+    return nullptr;
+  if (!init->free.empty()) {
+    error(e.loc, "an initial state cannot depend on an index (here '" +
+                     init->free[0]->name + "')");
+    return nullptr;
+  }
+  return init;
+}
+
+NodePtr Elaborator::stateRef(const NodePtr &init, size_t index,
+                             const ast::Ident &name) {
+  auto state = std::make_shared<Node>(Node::StateRef, name.loc);
+  state->shape = init->shape;
+  state->perExample = true;
+  state->argIndex = static_cast<unsigned>(index);
+  state->name = name.name;
+  return state;
+}
+
 NodePtr Elaborator::stateRead(const ast::Expr &e, Scope &scope) {
   RecurrenceContext &rec = *scope.recurrence;
   const std::string &name = e.operands[0]->name;
@@ -103,21 +126,10 @@ std::vector<NodePtr> Elaborator::recurrence(const ast::Definition &def,
     Scope initScope = scope;
     initScope.indices.clear();
     initScope.recurrence = nullptr;
-    initScope.allowZeros = true;
-    NodePtr init = expr(*clause.inits[k], initScope);
-    if (!init || !requireFloat(init, clause.inits[k]->loc, "an initial state"))
+    NodePtr init = initialState(*clause.inits[k], initScope);
+    if (!init)
       return {};
-    if (!init->free.empty()) {
-      error(clause.inits[k]->loc, "an initial state cannot depend on an index "
-                                  "(here '" + init->free[0]->name + "')");
-      return {};
-    }
-    auto state = std::make_shared<Node>(Node::StateRef, clause.inits[k]->loc);
-    state->shape = init->shape;
-    state->perExample = true;
-    state->argIndex = static_cast<unsigned>(k);
-    state->name = names[k].name;
-    rec.states[names[k].name] = state;
+    rec.states[names[k].name] = stateRef(init, k, names[k]);
     inits.push_back(init);
   }
 
