@@ -14,6 +14,9 @@ using attnrt::ParamSpec;
 using attnrt::ParamStore;
 using attnrt::Tensor;
 using attnrt_test::readBytes;
+using attnrt_test::expectUnchanged;
+using attnrt_test::sameValues;
+using attnrt_test::snapshot;
 using attnrt_test::TempDir;
 
 namespace {
@@ -34,24 +37,6 @@ std::string loadError(ParamStore &p, const std::string &path,
     return e.what();
   }
   return "(no attnrt::Error)";
-}
-
-bool sameValues(const Tensor &a, const Tensor &b) {
-  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
-         std::memcmp(a.rawData(), b.rawData(), a.byteSize()) == 0;
-}
-
-/// Snapshot of every parameter, to check that a failed load changed nothing.
-std::map<std::string, Tensor> snapshot(const ParamStore &p) {
-  std::map<std::string, Tensor> s;
-  for (const std::string &n : p.names())
-    s.emplace(n, p.get(n));
-  return s;
-}
-
-void expectUnchanged(const ParamStore &p, const std::map<std::string, Tensor> &before) {
-  for (const auto &[name, t] : before)
-    EXPECT_TRUE(sameValues(p.get(name), t)) << name;
 }
 
 } // namespace

@@ -2,17 +2,42 @@
 #ifndef ATTNRT_TEST_TESTUTIL_H
 #define ATTNRT_TEST_TESTUTIL_H
 
+#include "attnrt/ParamStore.h"
+#include "attnrt/Tensor.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
 #include <string>
 #include <vector>
 
 namespace attnrt_test {
+
+/// Same dtype, shape and bytes.
+inline bool sameValues(const attnrt::Tensor &a, const attnrt::Tensor &b) {
+  return a.dtype() == b.dtype() && a.shape() == b.shape() &&
+         std::memcmp(a.rawData(), b.rawData(), a.byteSize()) == 0;
+}
+
+/// Snapshot of every parameter, to check that a failed load changed nothing.
+inline std::map<std::string, attnrt::Tensor> snapshot(const attnrt::ParamStore &p) {
+  std::map<std::string, attnrt::Tensor> s;
+  for (const std::string &n : p.names())
+    s.emplace(n, p.get(n));
+  return s;
+}
+
+inline void expectUnchanged(const attnrt::ParamStore &p,
+                            const std::map<std::string, attnrt::Tensor> &before) {
+  for (const auto &[name, t] : before)
+    EXPECT_TRUE(sameValues(p.get(name), t)) << name;
+}
 
 /// A fresh directory, removed with its contents when the object dies.
 class TempDir {

@@ -18,6 +18,8 @@ using attnrt::Init;
 using attnrt::ParamStore;
 using attnrt::Tensor;
 using attnrt::TorchRNNMapping;
+using attnrt_test::expectUnchanged;
+using attnrt_test::snapshot;
 using attnrt_test::TempDir;
 
 /// Expects `sub` in the string `text`.
@@ -60,18 +62,6 @@ void declareGru(ParamStore &p, const std::string &tag, int64_t D, int64_t H) {
   p.declare({"U" + tag, DType::F32, {H, 3 * H}, Init::constant(-1)});
   p.declare({"bi" + tag, DType::F32, {3 * H}, Init::constant(-1)});
   p.declare({"bh" + tag, DType::F32, {3 * H}, Init::constant(-1)});
-}
-
-std::map<std::string, Tensor> snapshot(const ParamStore &p) {
-  std::map<std::string, Tensor> s;
-  for (const std::string &n : p.names())
-    s.emplace(n, p.get(n));
-  return s;
-}
-
-void expectUnchanged(const ParamStore &p, const std::map<std::string, Tensor> &before) {
-  for (const auto &[name, t] : before)
-    EXPECT_EQ(std::memcmp(p.get(name).rawData(), t.rawData(), t.byteSize()), 0) << name;
 }
 
 /// The attnrt::Error message of a failing import; the parameters must be unchanged after it.
