@@ -6,7 +6,7 @@ set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
 "$root/scripts/install-deps.sh"
-"$root/scripts/build.sh" attnc transformer_encoder_app
+"$root/scripts/build.sh" attnc transformer_encoder_app bahdanau_app
 echo
 echo "== attnc: the optimised attn dialect of the example (first lines) =="
 "$build/bin/attnc" "$root/examples/transformer_encoder/transformer_encoder.attn" --emit=mlir-opt \
@@ -14,3 +14,6 @@ echo "== attnc: the optimised attn dialect of the example (first lines) =="
 echo
 echo "== transformer_encoder_app =="
 "$build/bin/transformer_encoder_app" "$@"
+echo
+echo "== bahdanau_app: encode once, beam search over the compiled decoder step, attention =="
+"$build/bin/bahdanau_app" --beam 3
