@@ -15,6 +15,7 @@ item        : importDecl
             | paramDecl
             | funcDef
             | decoderDef
+            | lossDecl
             | definition
             ;
 
@@ -34,7 +35,11 @@ shape       : '[' (dimExpr (',' dimExpr)*)? ']' ;
 
 // input x : float[S, D]      per example: the batch dimension is implicit
 // input src : tokens[S]
-inputDecl   : 'input' ID ':' elemType=('float' | 'tokens') shape ;
+// target tgt : tokens[T]     an expected output: read only by the loss
+inputDecl   : kind=('input' | 'target') ID ':' elemType=('float' | 'tokens') shape ;
+
+// loss = sum_t cross_entropy(logits[t], tgt[t])     what training minimises, per example
+lossDecl    : 'loss' '=' expr ;
 
 // param W : [D, H] ~ xavier          initialiser after '~' (default: xavier / zeros)
 paramDecl   : 'param' ID ':' shape ('~' initSpec)? ;

@@ -56,7 +56,7 @@ public:
       os << " " << at(d.loc) << "\n";
     }
     for (const InputDecl &i : m.inputs)
-      os << "  Input " << i.name << " : " << (i.tokens ? "tokens" : "float")
+      os << (i.target ? "  Target " : "  Input ") << i.name << " : " << (i.tokens ? "tokens" : "float")
          << shape(i.shape) << " " << at(i.loc) << "\n";
     for (const ParamDecl &p : m.params) {
       os << "  Param " << p.name << " : " << shape(p.shape);
@@ -97,6 +97,10 @@ public:
       os << "    Return\n";
       for (const ExprPtr &next : dec.next)
         expr(*next, 3);
+    }
+    for (const LossDecl &l : m.losses) {
+      os << "  Loss " << at(l.loc) << "\n";
+      expr(*l.value, 2);
     }
   }
 

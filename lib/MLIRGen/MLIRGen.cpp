@@ -92,6 +92,8 @@ public:
       createFunction(*module);
     if (program.decoder)
       createDecoderFunctions(*module, *program.decoder);
+    if (program.loss)
+      createLossFunction(*module, *program.loss);
     return module;
   }
 
@@ -259,6 +261,44 @@ private:
     for (const sema::OutputInfo &o : program.outputs)
       results.push_back(maskPadding(emit(*o.value), *o.value, loc(o.loc)));
     builder.create<mlir::ReturnOp>(loc(program.loc), results);
+  }
+
+  /// <model>_loss(inputs, targets, teacher tokens?, lengths, params) -> loss
+  /// [B], one value per example. The differentiate pass derives the training
+  /// entry <model>_grad from it.
+  void createLossFunction(mlir::ModuleOp module, const sema::LossInfo &loss) {
+    Signature sig;
+    for (const sema::InputInfo &in : program.inputs)
+      sig.arg(argType(true, in.shape, in.elem),
+              named("input", in.name, dimsAttr(true, in.shape)));
+    for (const sema::InputInfo &in : program.targets)
+      sig.arg(argType(true, in.shape, in.elem),
+              named("target", in.name, dimsAttr(true, in.shape)));
+    if (const auto &in = program.teacherTokens)
+      sig.arg(argType(true, in->shape, in->elem),
+              named("teacher", in->name, dimsAttr(true, in->shape)));
+    lengthsArguments(sig);
+    for (const std::string &d : program.targetDims)
+      sig.arg(mlir::attn::getLengthsType(&context),
+              named("lengths", d, dimsAttr(true, {})));
+    paramArguments(sig);
+    sig.result(argType(true, {}, sema::ElemType::F32),
+               named(nullptr, "loss", dimsAttr(true, {})));
+    mlir::Block *block =
+        beginFunction(module, program.name + "_loss", "loss", sig);
+    unsigned arg = 0;
+    size_t inputCount = program.inputs.size() + program.targets.size() +
+                        (program.teacherTokens ? 1 : 0);
+    for (size_t i = 0; i < inputCount; ++i)
+      inputArgs.push_back(block->getArgument(arg++));
+    for (const std::string &d : program.runtimeDims)
+      lengthsArgs[d] = block->getArgument(arg++);
+    for (const std::string &d : program.targetDims)
+      lengthsArgs[d] = block->getArgument(arg++);
+    for (size_t i = 0; i < program.params.size(); ++i)
+      paramArgs.push_back(block->getArgument(arg++));
+    mlir::Value value = emit(*loss.value);
+    builder.create<mlir::ReturnOp>(loc(loss.loc), value);
   }
 
   /// The names of the axes of `n` in canonical layout, batch named `batch`.
@@ -521,6 +561,17 @@ private:
     }
     case Node::RecurrenceResult:
       return emitRecurrence(*n.operands[0])->getResult(n.argIndex);
+    case Node::CrossEntropy: {
+      // Both operands in the result's axis order, the classes last.
+      const Node &logits = *n.operands[0], &ids = *n.operands[1];
+      std::vector<Axis> withClasses = axes;
+      withClasses.push_back(
+          {Axis::Trail, nullptr, static_cast<int>(logits.shape.size()) - 1});
+      mlir::Value l = permute(emit(logits), canonicalAxes(logits), withClasses, loc(n.loc));
+      mlir::Value i = permute(emit(ids), canonicalAxes(ids), axes, loc(n.loc));
+      return builder.create<mlir::attn::CrossEntropyOp>(
+          loc(n.loc), l, i, static_cast<float>(n.smoothing));
+    }
     case Node::StateRef:  // bound to the step's block arguments
     case Node::Token:     // bound to the decoder step's argument
     case Node::Recurrence: // through its results

@@ -34,6 +34,8 @@ public:
         module->funcs.push_back(funcDef(f));
       else if (auto *d = item->decoderDef())
         module->decoders.push_back(decoderDef(d));
+      else if (auto *l = item->lossDecl())
+        module->losses.push_back({loc(l->getStart()), expr(l->expr())});
       else if (auto *def = item->definition())
         module->defs.push_back(definition(def));
     }
@@ -136,6 +138,7 @@ private:
     decl.loc = loc(ctx->ID());
     decl.name = ctx->ID()->getText();
     decl.tokens = ctx->elemType->getText() == "tokens";
+    decl.target = ctx->kind->getText() == "target";
     decl.shape = shape(ctx->shape());
     return decl;
   }

@@ -92,7 +92,7 @@ NodePtr Elaborator::global(const std::string &name, Location use) {
   if (entry.state == GlobalEntry::Done)
     return entry.node;
   if (entry.kind == GlobalEntry::Input) {
-    const InputInfo &in = program.inputs[entry.index];
+    const InputInfo &in = program.input(entry.index);
     auto node = std::make_shared<Node>(Node::Input, in.loc);
     node->elem = in.elem;
     node->shape = in.shape;
@@ -316,7 +316,8 @@ std::string Elaborator::suggest(const std::string &name, Scope &scope,
       consider(builtin);
     for (const char *builtin : {"leaky_relu", "max", "min", "sum", "mean",
                                 "softmax", "concat", "split", "heads", "merge",
-                                "len", "zeros", "first", "last"})
+                                "len", "zeros", "first", "last",
+                                "cross_entropy"})
       consider(builtin);
   }
   return best.empty() ? "" : "; did you mean '" + best + "'?";
@@ -1003,6 +1004,8 @@ NodePtr Elaborator::builtin(const ast::Expr &e, Scope &scope, bool &handled) {
     }
     return makeConstant(e.loc, static_cast<double>(x->shape.back().size));
   }
+  if (fn == "cross_entropy")
+    return crossEntropy(e, scope);
   if (fn == "first" || fn == "last") {
     if (!arity(1, 1))
       return nullptr;

@@ -35,6 +35,9 @@ public:
 
   /// Elaborates the decoder step into program.decoder (Decoder.cpp).
   void decoder(const ast::DecoderDef &dec);
+  /// Elaborates `loss = ...` (after the decoder: it may read the decoder's
+  /// outputs under teacher forcing) into Program::loss.
+  void loss(const ast::LossDecl &decl);
 
 private:
   struct GlobalEntry {
@@ -99,6 +102,10 @@ private:
   NodePtr reduce(const ast::Expr &e, Scope &scope);
   NodePtr call(const ast::Expr &e, Scope &scope);
   NodePtr builtin(const ast::Expr &e, Scope &scope, bool &handled);
+  NodePtr crossEntropy(const ast::Expr &e, Scope &scope); // Loss.cpp
+  /// The decoder run over the teacher tokens of `target`: its logits at
+  /// every step, [T, V] (Loss.cpp).
+  NodePtr teacherForcedLogits(unsigned target, Location use);
   NodePtr userCall(const ast::Expr &e, const ast::FuncDef &func, Scope &scope);
 
   // Node constructors that compute types.

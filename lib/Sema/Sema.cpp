@@ -155,7 +155,7 @@ private:
                                                "imported");
       if (lib && lib->isLibrary && (!lib->dims.empty() || !lib->inputs.empty() ||
                                     !lib->params.empty() || !lib->defs.empty() ||
-                                    !lib->decoders.empty()))
+                                    !lib->decoders.empty() || !lib->losses.empty()))
         diags.error(lib->loc, "a library may only contain imports and "
                               "functions (def)");
       return;
@@ -346,21 +346,27 @@ private:
     for (const ast::InputDecl &in : model.inputs) {
       if (!claimName(in.name, in.loc))
         continue;
-      auto s = shape(in.shape, true, "an input");
+      auto s = shape(in.shape, true, in.target ? "a target" : "an input");
       if (!s)
         continue;
-      program.inputs.push_back({in.name, in.tokens ? ElemType::I32 : ElemType::F32,
-                                *s, in.loc});
+      InputInfo info{in.name, in.tokens ? ElemType::I32 : ElemType::F32, *s,
+                     in.loc};
+      (in.target ? program.targets : program.inputs).push_back(info);
     }
+    auto uses = [](const std::vector<InputInfo> &list, const std::string &d) {
+      for (const InputInfo &in : list)
+        for (const Dim &axis : in.shape)
+          if (axis.runtime() && axis.name == d)
+            return true;
+      return false;
+    };
     for (const Dim &d : program.dims) {
       if (!d.runtime())
         continue;
-      bool used = false;
-      for (const InputInfo &in : program.inputs)
-        for (const Dim &axis : in.shape)
-          used |= axis.runtime() && axis.name == d.name;
-      if (used)
+      if (uses(program.inputs, d.name))
         program.runtimeDims.push_back(d.name);
+      else if (uses(program.targets, d.name))
+        program.targetDims.push_back(d.name);
     }
   }
 
@@ -421,6 +427,9 @@ private:
     Elaborator elab(program, diags, dims, funcs);
     for (unsigned i = 0; i < program.inputs.size(); ++i)
       elab.declareInput(program.inputs[i].name, i);
+    for (unsigned i = 0; i < program.targets.size(); ++i)
+      elab.declareInput(program.targets[i].name,
+                        static_cast<unsigned>(program.inputs.size() + i));
     for (unsigned i = 0; i < program.params.size(); ++i)
       elab.declareParam(program.params[i].name, i);
     for (const ast::Definition &def : model.defs) {
@@ -451,6 +460,18 @@ private:
     }
     if (!model.decoders.empty() && !diags.hasErrors())
       elab.decoder(model.decoders[0]);
+    for (size_t i = 1; i < model.losses.size(); ++i) {
+      diags.error(model.losses[i].loc, "a model has one loss");
+      diags.note(model.losses[0].loc, "the first loss is here");
+    }
+    if (!model.losses.empty() && !diags.hasErrors())
+      elab.loss(model.losses[0]);
+    else if (model.losses.empty() && !program.targets.empty())
+      diags.error(program.targets[0].loc,
+                  "target '" + program.targets[0].name +
+                      "' is declared but the model has no loss: add `loss = "
+                      "...` (e.g. sum_t cross_entropy(logits[t], " +
+                      program.targets[0].name + "[t]))");
     if (!diags.hasErrors() && program.outputs.empty() && !program.decoder)
       diags.error(model.loc, "model '" + model.name +
                                  "' has no output: mark a definition with "
@@ -460,11 +481,12 @@ private:
       checkReachable();
   }
 
-  /// Over everything the outputs use: unsupported broadcasts, and unused
-  /// inputs and parameters (warnings).
+  /// Over everything the outputs and the loss use: unsupported broadcasts,
+  /// targets read by anything but the loss, and unused inputs and
+  /// parameters (warnings).
   void checkReachable() {
     std::set<const Node *> seen;
-    std::vector<bool> usedInput(program.inputs.size()),
+    std::vector<bool> usedInput(program.inputs.size() + program.targets.size() + 1),
         usedParam(program.params.size());
     std::vector<const Node *> stack;
     for (const OutputInfo &o : program.outputs)
@@ -477,13 +499,27 @@ private:
       if (dec->attention)
         stack.push_back(dec->attention.get());
     }
-    while (!stack.empty()) {
+    bool inLoss = false;
+    while (true) {
+      if (stack.empty()) {
+        if (inLoss || !program.loss)
+          break;
+        inLoss = true; // then what only the loss reads
+        stack.push_back(program.loss->value.get());
+      }
       const Node *n = stack.back();
       stack.pop_back();
       if (!seen.insert(n).second)
         continue;
-      if (n->kind == Node::Input)
+      if (n->kind == Node::Input) {
         usedInput[n->argIndex] = true;
+        if (!inLoss && n->argIndex >= program.inputs.size()) {
+          diags.error(n->loc, "target '" + n->name +
+                                  "' is an expected output: only the loss "
+                                  "can read it");
+          return;
+        }
+      }
       if (n->kind == Node::Param)
         usedParam[n->argIndex] = true;
       if (n->kind == Node::Concat)
@@ -499,10 +535,15 @@ private:
       for (const NodePtr &op : n->operands)
         stack.push_back(op.get());
     }
-    for (size_t i = 0; i < usedInput.size(); ++i)
+    for (size_t i = 0; i < program.inputs.size(); ++i)
       if (!usedInput[i])
         diags.warning(program.inputs[i].loc, "input '" + program.inputs[i].name +
                                                  "' is not used by any output");
+    for (size_t i = 0; i < program.targets.size(); ++i)
+      if (!usedInput[program.inputs.size() + i])
+        diags.warning(program.targets[i].loc, "target '" +
+                                                  program.targets[i].name +
+                                                  "' is not used by the loss");
     for (size_t i = 0; i < usedParam.size(); ++i)
       if (!usedParam[i])
         diags.warning(program.params[i].loc, "parameter '" +

@@ -79,6 +79,7 @@ struct InputDecl {
   Location loc;
   std::string name;
   bool tokens = false; // tokens[...] (int32 ids) or float[...]
+  bool target = false; // `target`: an expected output, read only by the loss
   std::vector<DimExprPtr> shape;
 };
 
@@ -135,6 +136,12 @@ struct DecoderDef {
   std::vector<ExprPtr> next; // one per state
 };
 
+/// loss = value: the per-example scalar that training minimises.
+struct LossDecl {
+  Location loc;
+  ExprPtr value;
+};
+
 /// One parsed file: a model or a library (a file of functions to import).
 struct Module {
   Location loc;
@@ -147,6 +154,7 @@ struct Module {
   std::vector<FuncDef> funcs;
   std::vector<Definition> defs;
   std::vector<DecoderDef> decoders; // at most one in a valid model
+  std::vector<LossDecl> losses;     // at most one in a valid model
 };
 
 /// Prints the tree with locations (attnc --emit=ast).

@@ -73,6 +73,7 @@ struct Node {
     Tuple,            // the values of a function that returns several
     Pick,             // first(x) / last(x) (reverse: last) along trailing axis 0
     Token,            // a decoder's previous output token (int32, shape [])
+    CrossEntropy,     // -log softmax(operand0)[operand1] over the last axis
   } kind;
   Location loc;
   ElemType elem = ElemType::F32;
@@ -96,6 +97,7 @@ struct Node {
   bool reverse = false;               // Recurrence: t from the end; Pick: last
   long long sliceStart = 0;           // Slice
   int sliceAxis = 0;                  // Slice: a trailing axis
+  double smoothing = 0;               // CrossEntropy: label smoothing
 
   Node(Kind kind, Location loc) : kind(kind), loc(loc) {}
   bool hasFree(const IndexVar *v) const;
@@ -133,16 +135,41 @@ struct DecoderInfo {
   NodePtr attention; // [S] over a run-time dim, or null
 };
 
+/// loss = value: a per-example scalar. With a decoder, the loss reads the
+/// decoder's outputs under teacher forcing: the step runs over the target
+/// `targets[teacher]`, step t reading the teacher token t (BOS, then the
+/// target shifted right), an extra token input the runtime builds.
+struct LossInfo {
+  Location loc;
+  NodePtr value;
+  int teacher = -1; // index into Program::targets, or -1
+};
+
 struct Program {
   std::string name;
   Location loc;
   std::vector<Dim> dims;                // declared, in order
   std::vector<std::string> runtimeDims; // those used by inputs: each has lengths
   std::vector<InputInfo> inputs;
+  // Read by the loss only. An Input node's argIndex counts the inputs, then
+  // the targets, then the teacher tokens (see input()).
+  std::vector<InputInfo> targets;
+  std::optional<InputInfo> teacherTokens;
+  std::vector<std::string> targetDims; // run-time dims of targets only
+  std::optional<LossInfo> loss;
   std::vector<ParamInfo> params;
   std::vector<OutputInfo> outputs;
   std::optional<DecoderInfo> decoder;
   std::deque<IndexVar> indexVars; // owns every IndexVar referenced by nodes
+
+  /// The input, target or teacher-token input of an Input node.
+  const InputInfo &input(unsigned argIndex) const {
+    if (argIndex < inputs.size())
+      return inputs[argIndex];
+    if (argIndex < inputs.size() + targets.size())
+      return targets[argIndex - inputs.size()];
+    return *teacherTokens;
+  }
 };
 
 } // namespace attn::sema

@@ -24,6 +24,7 @@ enum class StageRole {
   Softmax,   // masked softmax / one-hot argmax over one axis
   Attention, // the fused attention kernel (schedules itself)
   Gather,    // embedding lookup
+  Scatter,   // rows summed into a table by id (an update over the ids)
 };
 
 struct HalideTensor {

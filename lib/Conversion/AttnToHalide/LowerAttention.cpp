@@ -117,6 +117,20 @@ bool Lowerer::lower(mlir::Operation *op, std::string &error) {
     t = lowerScore(x);
   else if (auto x = llvm::dyn_cast<attnd::ContextOp>(op))
     t = lowerContext(x);
+  else if (auto x = llvm::dyn_cast<attnd::CrossEntropyOp>(op))
+    t = lowerCrossEntropy(x);
+  else if (auto x = llvm::dyn_cast<attnd::CrossEntropyGradOp>(op))
+    t = lowerCrossEntropyGrad(x);
+  else if (auto x = llvm::dyn_cast<attnd::ReduceGradOp>(op))
+    t = lowerReduceGrad(x);
+  else if (auto x = llvm::dyn_cast<attnd::PadOp>(op))
+    t = lowerPad(x);
+  else if (auto x = llvm::dyn_cast<attnd::UnpickOp>(op))
+    t = lowerUnpick(x);
+  else if (auto x = llvm::dyn_cast<attnd::ShiftOp>(op))
+    t = lowerShift(x);
+  else if (auto x = llvm::dyn_cast<attnd::ScatterAddOp>(op))
+    t = lowerScatterAdd(x);
   else {
     error = "'" + op->getName().getStringRef().str() +
             "' cannot be lowered to Halide yet";

@@ -131,6 +131,8 @@ HalideTensor Lowerer::lowerUnary(attnd::UnaryOp op) {
       return select(v > 0.0f, v, alpha * v);
     case attnd::UnaryFn::abs:
       return abs(v);
+    case attnd::UnaryFn::step:
+      return select(v > 0.0f, 1.0f, 0.0f);
     }
     return v;
   });

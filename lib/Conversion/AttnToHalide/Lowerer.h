@@ -57,6 +57,19 @@ private:
   HalideTensor lowerGather(mlir::attn::GatherOp op);
   HalideTensor lowerBatchBroadcast(mlir::attn::BatchBroadcastOp op);
   HalideTensor lowerCombineHeads(mlir::attn::CombineHeadsOp op);
+  // LowerTraining.cpp
+  struct RowSoftmax {
+    Halide::Func max; // per row: the largest logit
+    Halide::Func sum; // per row: {sum of exp(l - max), sum of l}
+  };
+  RowSoftmax rowSoftmax(const HalideTensor &logits, bool withSum);
+  HalideTensor lowerCrossEntropy(mlir::attn::CrossEntropyOp op);
+  HalideTensor lowerCrossEntropyGrad(mlir::attn::CrossEntropyGradOp op);
+  HalideTensor lowerReduceGrad(mlir::attn::ReduceGradOp op);
+  HalideTensor lowerPad(mlir::attn::PadOp op);
+  HalideTensor lowerUnpick(mlir::attn::UnpickOp op);
+  HalideTensor lowerShift(mlir::attn::ShiftOp op);
+  HalideTensor lowerScatterAdd(mlir::attn::ScatterAddOp op);
   bool lowerContract(mlir::attn::ContractOp op, std::string &error);
   /// Makes an inlined element-wise `operand` of a contraction a computed
   /// stage when the contraction reads each of its elements several times.

@@ -207,6 +207,28 @@ void scheduleContractCPU(const HalideTensor &t) {
   scheduleAccumulatorCPU(t, f, yoi, yTile);
 }
 
+/// scatter_add: the update's row is a token id, so only the trailing axes
+/// (each a separate sum) are parallel: vectorised on CPU, threads on GPU.
+void scheduleScatter(Func f, bool gpu) {
+  std::vector<Var> args = f.args(); // innermost first; the rows last
+  f.compute_root();
+  Stage update = f.update(0);
+  if (gpu) {
+    Var bx, tx;
+    if (args.size() >= 2) {
+      f.gpu_tile(args[0], bx, tx, 64, TailStrategy::GuardWithIf);
+      update.gpu_tile(args[0], bx, tx, 64, TailStrategy::GuardWithIf);
+    } else {
+      f.gpu_tile(args[0], bx, tx, 64, TailStrategy::GuardWithIf);
+      update.gpu_single_thread();
+    }
+    return;
+  }
+  f.vectorize(args[0], kVectorLanes, TailStrategy::GuardWithIf);
+  if (args.size() >= 2)
+    update.vectorize(args[0], kVectorLanes, TailStrategy::GuardWithIf);
+}
+
 void scheduleGPU(Func f) {
   std::vector<Var> args = f.args();
   f.compute_root();
@@ -269,6 +291,11 @@ void Lowerer::schedule(const std::vector<Func> &outputs) {
         scheduleContractCPU(stage);
       else
         scheduleCPU(stage.accumulator, stage.reductionVars);
+      continue;
+    }
+    if (stage.role == StageRole::Scatter) {
+      scheduled.insert(stage.func.name());
+      scheduleScatter(stage.func, gpu);
       continue;
     }
     if (stage.role == StageRole::Attention) {

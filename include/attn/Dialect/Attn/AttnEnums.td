@@ -28,7 +28,8 @@ def Attn_UnaryFnAttr : Attn_I32Enum<"UnaryFn", "elementwise unary function", [
     I32EnumAttrCase<"log", 2>, I32EnumAttrCase<"sqrt", 3>,
     I32EnumAttrCase<"rsqrt", 4>, I32EnumAttrCase<"tanh", 5>,
     I32EnumAttrCase<"sigmoid", 6>, I32EnumAttrCase<"relu", 7>,
-    I32EnumAttrCase<"leaky_relu", 8>, I32EnumAttrCase<"abs", 9>]>;
+    I32EnumAttrCase<"leaky_relu", 8>, I32EnumAttrCase<"abs", 9>,
+    I32EnumAttrCase<"step", 10>]>;
 
 def Attn_ReduceKindAttr : Attn_I32Enum<"ReduceKind", "reduction kind", [
     I32EnumAttrCase<"sum", 0>, I32EnumAttrCase<"mean", 1>,

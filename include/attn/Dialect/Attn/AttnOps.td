@@ -117,7 +117,8 @@ def Attn_UnaryOp : Attn_Op<"unary", [AllTypesMatch<["x", "result"]>]> {
   let summary = "elementwise unary function";
   let description = [{
     Applies `fn` to every element: `neg`, `exp`, `log`, `sqrt`, `rsqrt`,
-    `tanh`, `sigmoid`, `relu`, `leaky_relu` or `abs`. `alpha` is the negative
+    `tanh`, `sigmoid`, `relu`, `leaky_relu`, `abs` or `step` (1 where
+    x > 0, else 0: the derivative of `relu`). `alpha` is the negative
     slope of `leaky_relu` (0.01 when absent) and is rejected for the others.
     The function prints as a keyword; a quoted string is accepted too.
 
@@ -641,6 +642,174 @@ def Attn_YieldOp : Op<Attn_Dialect, "yield", [NoSideEffect, ReturnLike,
   }];
   let arguments = (ins Variadic<Attn_Tensor>:$values);
   let assemblyFormat = "attr-dict ($values^ `:` type($values))?";
+}
+
+
+//===----------------------------------------------------------------------===//
+// Training: the loss and the ops that gradients need
+//===----------------------------------------------------------------------===//
+
+def Attn_CrossEntropyOp : Attn_Op<"cross_entropy"> {
+  let summary = "negative log-likelihood of target ids under softmax(logits)";
+  let description = [{
+    `result[i...] = logsumexp(logits[i..., :]) - (1 - s) logits[i..., y] -
+    (s / V) sum_v logits[i..., v]`, with `y = ids[i...]`, `V` the size of the
+    last axis of `logits` and `s` the label smoothing (0 when absent). An id
+    outside `[0, V)` is clamped (the generated API checks ids before calling).
+
+    ```mlir
+    %l = attn.cross_entropy %logits, %tgt {smoothing = 1.000000e-01 : f32}
+        : (tensor<?x?x40xf32>, tensor<?x?xi32>) -> tensor<?x?xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$logits, Attn_IdTensor:$ids,
+                       OptionalAttr<F32Attr>:$smoothing);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$logits `,` $ids attr-dict `:` functional-type(operands, results)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$logits, "::mlir::Value":$ids, "float":$smoothing)>
+  ];
+}
+
+def Attn_CrossEntropyGradOp : Attn_Op<"cross_entropy_grad"> {
+  let summary = "adjoint of attn.cross_entropy with respect to the logits";
+  let description = [{
+    `result[i..., v] = d[i...] * (softmax(logits[i..., :])[v] - (1 - s) [v == y]
+    - s / V)`, `y = ids[i...]`: the gradient of `d * cross_entropy`.
+
+    ```mlir
+    %g = attn.cross_entropy_grad %logits, %tgt, %d
+        : (tensor<?x?x40xf32>, tensor<?x?xi32>, tensor<?x?xf32>) -> tensor<?x?x40xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$logits, Attn_IdTensor:$ids, Attn_Tensor:$d,
+                       OptionalAttr<F32Attr>:$smoothing);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$logits `,` $ids `,` $d attr-dict `:` functional-type(operands, results)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$logits, "::mlir::Value":$ids,
+                   "::mlir::Value":$d, "float":$smoothing)>
+  ];
+}
+
+def Attn_ReduceGradOp : Attn_Op<"reduce_grad"> {
+  let summary = "adjoint of attn.reduce: spreads the result's adjoint over the axis";
+  let description = [{
+    For `y = attn.reduce kind %x {axis}` and the adjoint `d` of `y`, the
+    adjoint of `x`: `d` broadcast along `axis` at the kept positions (the
+    same `lengths` / `rel` masks as the reduction) and 0 elsewhere; `mean`
+    divides by the number of kept positions; `max` / `min` send it to the
+    positions equal to `y`.
+
+    ```mlir
+    %dx = attn.reduce_grad sum %x, %y, %d lengths(%len) {axis = 1}
+        : (tensor<?x?x64xf32>, tensor<?x64xf32>, tensor<?x64xf32>) -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_ReduceKindAttr:$kind, Attn_Tensor:$x, Attn_Tensor:$y,
+                       Attn_Tensor:$d, Optional<Attn_Lengths>:$lengths,
+                       I64Attr:$axis, OptionalAttr<Attn_PositionRelAttr>:$rel,
+                       OptionalAttr<I64Attr>:$rel_axis);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $kind $x `,` $y `,` $d (`lengths` `(` $lengths^ `)`)? attr-dict `:`
+    functional-type(operands, results)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::attn::ReduceOp":$forward, "::mlir::Value":$d)>
+  ];
+}
+
+def Attn_PadOp : Attn_Op<"pad"> {
+  let summary = "zero padding along an axis (the adjoint of attn.slice)";
+  let description = [{
+    `before` zeros, then `x`, then `after` zeros along `axis`.
+
+    ```mlir
+    %p = attn.pad %x {axis = 1, before = 16, after = 32} : tensor<?x16xf32> -> tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$x, I64Attr:$axis, I64Attr:$before,
+                       I64Attr:$after);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x) `->` type($result)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$x, "int64_t":$axis, "int64_t":$before,
+                   "int64_t":$after)>
+  ];
+}
+
+def Attn_UnpickOp : Attn_Op<"unpick"> {
+  let summary = "places values at the first or last valid position (adjoint of attn.pick)";
+  let description = [{
+    The inverse placement of `attn.pick`: the result has the type of `like`
+    (whose values are not read), holds `x` at the position that `attn.pick`
+    with the same `axis`, `last` and `lengths` would read, and 0 elsewhere.
+
+    ```mlir
+    %d = attn.unpick %g like %h lengths(%len) {axis = 1, last = true}
+        : tensor<?x64xf32>, tensor<?x?x64xf32> -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$x, Attn_Tensor:$like,
+                       Optional<Attn_Lengths>:$lengths, I64Attr:$axis,
+                       BoolAttr:$last);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $x `like` $like (`lengths` `(` $lengths^ `)`)? attr-dict `:` type($x) `,`
+    type($like) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$like, "int64_t":$axis,
+                   "bool":$last, CArg<"::mlir::Value", "{}">:$lengths)>
+  ];
+}
+
+def Attn_ShiftOp : Attn_Op<"shift"> {
+  let summary = "the previous states of a recurrence, from its results";
+  let description = [{
+    For the stacked states `seq` of a recurrence over `axis` and its initial
+    state `init` (the type of `seq` without `axis`): the state each step
+    read. Forward: `result[t] = t == 0 ? init : seq[t - 1]`. With `reverse`:
+    `result[t] = t + 1 == end ? init : seq[t + 1]`, `end` the row's length
+    (`lengths`) or the axis size. Backpropagation through time reads these.
+
+    ```mlir
+    %prev = attn.shift %hs, %h0 lengths(%len) {axis = 1, reverse}
+        : tensor<?x?x64xf32>, tensor<?x64xf32> -> tensor<?x?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$seq, Attn_Tensor:$init,
+                       Optional<Attn_Lengths>:$lengths, I64Attr:$axis,
+                       UnitAttr:$reverse);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = [{
+    $seq `,` $init (`lengths` `(` $lengths^ `)`)? attr-dict `:` type($seq) `,`
+    type($init) `->` type($result)
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$seq, "::mlir::Value":$init, "int64_t":$axis,
+                   "bool":$reverse, CArg<"::mlir::Value", "{}">:$lengths)>
+  ];
+}
+
+def Attn_ScatterAddOp : Attn_Op<"scatter_add"> {
+  let summary = "sums rows into a table by token ids (adjoint of attn.gather)";
+  let description = [{
+    `result[v, j...] = sum over i... with ids[i...] == v of x[i..., j...]`:
+    the result has `rows` rows and the trailing shape of `x` after the ids'
+    axes. Ids outside `[0, rows)` are skipped.
+
+    ```mlir
+    %dE = attn.scatter_add %d, %ids {rows = 1000} : (tensor<?x?x64xf32>, tensor<?x?xi32>) -> tensor<1000x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$x, Attn_IdTensor:$ids, I64Attr:$rows);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$x `,` $ids attr-dict `:` functional-type(operands, results)";
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$ids, "int64_t":$rows)>
+  ];
 }
 
 #endif // ATTN_OPS_TD

@@ -14,6 +14,7 @@ namespace attn {
 /// attn-shape-inference (on builtin.func).
 std::unique_ptr<Pass> createShapeInferencePass();
 /// attn-raise (on any op).
+std::unique_ptr<Pass> createDifferentiatePass();
 std::unique_ptr<Pass> createRaisePass();
 /// attn-fuse-attention (on any op).
 std::unique_ptr<Pass> createFuseAttentionPass();

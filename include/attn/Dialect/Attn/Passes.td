@@ -37,6 +37,30 @@ def ShapeInference : Pass<"attn-shape-inference", "::mlir::FuncOp"> {
   let constructor = "::mlir::attn::createShapeInferencePass()";
 }
 
+def Differentiate : Pass<"attn-differentiate", "::mlir::ModuleOp"> {
+  let summary = "Derive the training entry (losses and gradients) from the loss";
+  let description = [{
+    For each function with `attn.entry = "loss"` (one loss per example,
+    `tensor<?xf32>`) adds `<model>_grad` (`attn.entry = "grad"`): its
+    arguments and `d_loss` (the adjoint of each example's loss), its results
+    the losses, then `d_<name>` for every parameter and float input.
+    Reverse mode: the forward ops are recomputed, then each op's adjoint is
+    built from ops of the dialect in reverse order. A recurrence's adjoint
+    is a recurrence running the other way (backpropagation through time)
+    that reads the states the forward one stored (`attn.shift`) and
+    recomputes each step; contributions to weights captured by the step are
+    stacked per step and summed over batch and time after the loop, as one
+    contraction. Runs before `attn-raise`, on generic ops.
+
+    ```mlir
+    // loss: %l = attn.reduce sum %e ...
+    func @m_grad(%x: tensor<?x4xf32>, %w: tensor<4xf32>, %d_loss: tensor<?xf32>)
+        -> (tensor<?xf32>, tensor<4xf32>, tensor<?x4xf32>)
+    ```
+  }];
+  let constructor = "::mlir::attn::createDifferentiatePass()";
+}
+
 def Raise : Pass<"attn-raise"> {
   let summary = "Recognise attention scores and contexts in generic attn ops";
   let description = [{

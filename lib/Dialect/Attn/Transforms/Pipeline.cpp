@@ -11,6 +11,9 @@ using namespace mlir;
 void attn::buildDefaultPipeline(OpPassManager &pm) {
   pm.addNestedPass<FuncOp>(createShapeInferencePass());
   pm.addPass(createCanonicalizerPass());
+  pm.addPass(createDifferentiatePass());
+  pm.addNestedPass<FuncOp>(createShapeInferencePass());
+  pm.addPass(createCanonicalizerPass());
   pm.addPass(createRaisePass());
   pm.addPass(createFuseAttentionPass());
   pm.addPass(createCanonicalizerPass());
@@ -19,6 +22,7 @@ void attn::buildDefaultPipeline(OpPassManager &pm) {
 void attn::registerAttnPipelines() {
   PassPipelineRegistration<>(
       "attn-default-pipeline",
+      "attn-shape-inference, canonicalize, attn-differentiate, "
       "attn-shape-inference, canonicalize, attn-raise, attn-fuse-attention, "
       "canonicalize",
       buildDefaultPipeline);
