@@ -1,5 +1,6 @@
 #include "attnrt/ParamStore.h"
 
+#include "Text.h"
 #include "attnrt/Error.h"
 
 #include <algorithm>
@@ -7,6 +8,8 @@
 #include <stdexcept>
 
 namespace attnrt {
+
+using detail::quotedList;
 
 namespace {
 
@@ -24,16 +27,6 @@ std::size_t editDistance(const std::string &a, const std::string &b) {
     }
   }
   return row[b.size()];
-}
-
-/// "'a', 'b', 'c'", at most `limit` names then "and N more".
-std::string quotedList(const std::vector<std::string> &names, std::size_t limit = 20) {
-  std::string s;
-  for (std::size_t i = 0; i < names.size() && i < limit; ++i)
-    s += (i ? ", '" : "'") + names[i] + "'";
-  if (names.size() > limit)
-    s += " and " + std::to_string(names.size() - limit) + " more";
-  return s.empty() ? "(none)" : s;
 }
 
 } // namespace
@@ -110,12 +103,17 @@ void ParamStore::save(const std::string &path, const Metadata &metadata) const {
 Metadata ParamStore::load(const std::string &path, const LoadOptions &options) {
   Metadata metadata;
   std::map<std::string, Tensor> file = readSafetensors(path, &metadata);
+  loadTensors(file, path, options);
+  return metadata;
+}
 
+void ParamStore::checkTensors(const std::map<std::string, Tensor> &tensors,
+                              const std::string &source, const LoadOptions &options) const {
   std::vector<std::string> problems, missing, unexpected;
   for (const auto &p : params_) {
     const ParamSpec &spec = p->spec;
-    auto it = file.find(spec.name);
-    if (it == file.end()) {
+    auto it = tensors.find(spec.name);
+    if (it == tensors.end()) {
       missing.push_back(spec.name);
       continue;
     }
@@ -127,7 +125,7 @@ Metadata ParamStore::load(const std::string &path, const LoadOptions &options) {
       problems.push_back("parameter '" + spec.name + "' has shape " + t.shapeString() +
                          ", the model expects " + shapeString(spec.shape));
   }
-  for (const auto &entry : file)
+  for (const auto &entry : tensors)
     if (!contains(entry.first))
       unexpected.push_back(entry.first);
   if (!missing.empty() && !options.allowMissing)
@@ -136,19 +134,22 @@ Metadata ParamStore::load(const std::string &path, const LoadOptions &options) {
     problems.push_back("unexpected tensors " + quotedList(unexpected) +
                        " (the model declares no such parameters)");
   if (!problems.empty()) {
-    std::string message = "checkpoint '" + path + "': ";
+    std::string message = "checkpoint '" + source + "': ";
     for (std::size_t i = 0; i < problems.size(); ++i)
       message += (i ? "; " : "") + problems[i];
     throw Error(message);
   }
+}
 
+void ParamStore::loadTensors(const std::map<std::string, Tensor> &tensors,
+                             const std::string &source, const LoadOptions &options) {
+  checkTensors(tensors, source, options);
   // Everything matched: copy in place so references and buffers held by callers stay valid.
   for (auto &p : params_) {
-    auto it = file.find(p->spec.name);
-    if (it != file.end())
+    auto it = tensors.find(p->spec.name);
+    if (it != tensors.end())
       std::memcpy(p->tensor.rawData(), it->second.rawData(), p->tensor.byteSize());
   }
-  return metadata;
 }
 
 } // namespace attnrt

@@ -18,6 +18,7 @@
 #include "attnrt/Tensor.h"
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -73,6 +74,15 @@ public:
   ///   checkpoint 'w.safetensors': parameter 'Wq' has shape [32, 64], the model expects [64, 64]
   /// A load that throws leaves every parameter unchanged.
   Metadata load(const std::string &path, const LoadOptions &options = {});
+
+  /// What load() does with tensors already in memory (e.g. the parameter part of a training
+  /// checkpoint): checks them all, then copies them in. Messages start "checkpoint '<source>': ".
+  /// Throws attnrt::Error and changes nothing if any check fails.
+  void loadTensors(const std::map<std::string, Tensor> &tensors, const std::string &source,
+                   const LoadOptions &options = {});
+  /// The checks of loadTensors alone.
+  void checkTensors(const std::map<std::string, Tensor> &tensors, const std::string &source,
+                    const LoadOptions &options = {}) const;
 
 private:
   struct Param {
