@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what attnc needs to build and test on Debian 12, from Debian's
 # packages only (LLVM/MLIR 14, Halide 14, ANTLR4, lit's FileCheck, GoogleTest,
-# nlohmann-json). Does nothing for packages already installed. Needs root.
+# nlohmann-json, libpng). Does nothing for packages already installed. Needs root.
 set -euo pipefail
 
 packages=(
@@ -10,6 +10,7 @@ packages=(
   libhalide14-0-dev
   antlr4 libantlr4-runtime-dev uuid-dev
   libgtest-dev nlohmann-json3-dev
+  libpng-dev
 )
 
 missing=()
