@@ -90,8 +90,27 @@ private:
     } else if (auto c = llvm::dyn_cast<attnd::ContractOp>(op)) {
       set(result, fromSpec(c.getSpec(), {c.getLhs(), c.getRhs()}, rank()));
     } else if (llvm::isa<attnd::UnaryOp, attnd::AlignOp, attnd::MaskOp,
-                         attnd::ConcatOp, attnd::SliceOp>(op)) {
+                         attnd::ConcatOp, attnd::SliceOp, attnd::ReduceGradOp,
+                         attnd::PadOp, attnd::ShiftOp, attnd::CrossEntropyGradOp>(op)) {
       set(result, of(op->getOperand(0)));
+    } else if (auto u = llvm::dyn_cast<attnd::UnpickOp>(op)) {
+      set(result, of(u.getLike()));
+    } else if (auto p = llvm::dyn_cast<attnd::PickOp>(op)) {
+      Names n = of(p.getX());
+      if (p.getAxis() < n.size())
+        n.erase(n.begin() + p.getAxis());
+      set(result, n);
+    } else if (auto ce = llvm::dyn_cast<attnd::CrossEntropyOp>(op)) {
+      Names n = of(ce.getLogits());
+      if (!n.empty())
+        n.pop_back();
+      set(result, n);
+    } else if (auto sc = llvm::dyn_cast<attnd::ScatterAddOp>(op)) {
+      Names x = of(sc.getX()), n{"?"}; // the rows are static
+      size_t ids = sc.getIds().getType().cast<mlir::RankedTensorType>().getRank();
+      for (size_t k = ids; k < x.size(); ++k)
+        n.push_back(x[k]);
+      set(result, n);
     } else if (auto t = llvm::dyn_cast<attnd::TransposeOp>(op)) {
       Names in = of(t.getX()), out;
       for (int64_t p : t.getPermutation())

@@ -306,11 +306,11 @@ private:
                    const std::string &fn) {
     os << "    attnrt::ShapeChecker check(\"" << model << "::" << fn << "\");\n";
     for (unsigned i = 0; i < as.size(); ++i)
-      if (as[i].role == "input") {
-        os << "    check.tensor(\"input '" << as[i].name << "'\", " << as[i].name
-           << ", " << dimSpecs(as[i].dims, argType(f, i)) << ", attnrt::DType::"
-           << (as[i].ids ? "I32" : "F32") << ");\n";
-        checkIds("input '" + as[i].name + "'", as[i].name, f.getArgument(i));
+      if (as[i].role == "input" || as[i].role == "target") {
+        os << "    check.tensor(\"" << as[i].role << " '" << as[i].name << "'\", "
+           << as[i].name << ", " << dimSpecs(as[i].dims, argType(f, i))
+           << ", attnrt::DType::" << (as[i].ids ? "I32" : "F32") << ");\n";
+        checkIds(as[i].role + " '" + as[i].name + "'", as[i].name, f.getArgument(i));
       }
     for (const ArgInfo &a : as)
       if (a.role == "lengths")
@@ -379,13 +379,6 @@ private:
     os << "    if (check.value(\"B\") == 0)\n"
        << "      throw std::invalid_argument(\"" << model << "::" << fn
        << ": empty batch (B = 0)\");\n";
-    for (unsigned i = 0; i < as.size(); ++i)
-      if (as[i].role == "target") {
-        os << "    check.tensor(\"target '" << as[i].name << "'\", " << as[i].name
-           << ", " << dimSpecs(as[i].dims, argType(f, i)) << ", attnrt::DType::"
-           << (as[i].ids ? "I32" : "F32") << ");\n";
-        checkIds("target '" + as[i].name + "'", as[i].name, f.getArgument(i));
-      }
     for (unsigned i = 0; i < as.size(); ++i)
       if (as[i].role == "teacher") {
         // Step t of the decoder reads BOS, then the target shifted right.

@@ -101,7 +101,7 @@ HalideTensor Lowerer::lowerReduceGrad(attnd::ReduceGradOp op) {
     r.where(keep(op.getLengths(), rel, axis, relAxis, pos));
     count = Func(freshName("reduce_count"));
     count(row.halideOrder()) = 0;
-    count(row.halideOrder()) += 1;
+    count(row.halideOrder()) += select(r.x >= 0, 1, 0); // reads r: counts its kept positions
     stages.push_back({count, rowExtents, StageRole::Reduce, {RVar(r.x)}});
   }
   return define("reduce_grad", x.extents, [&](const AxisVars &axes) {
@@ -198,7 +198,7 @@ HalideTensor Lowerer::lowerScatterAdd(attnd::ScatterAddOp op) {
     at.push_back(r[static_cast<int>(idRank - 1 - k)]);
   Expr id = ids.at(at);
   r.where(id >= 0 && id < rows);
-  std::vector<Expr> xIdx = at, lhs{id};
+  std::vector<Expr> xIdx = at, lhs{clamp(id, 0, rows - 1)}; // bounded for Halide
   for (size_t k = 1; k < extents.size(); ++k) {
     xIdx.push_back(axes.vars[k]);
     lhs.push_back(axes.vars[k]);

@@ -95,6 +95,9 @@ public:
 
   Region *scope = nullptr;        // the backward step being built, if any
   std::vector<Deferred> deferred; // contributions to values outside it
+  /// Values that depend on a differentiated argument (outside `scope`):
+  /// only they receive adjoints.
+  const DenseSet<Value> *active = nullptr;
 
 private:
   OpBuilder &b;
@@ -120,6 +123,11 @@ private:
   void contribute(Value target, Contribution c) {
     if (!target.getType().cast<TensorType>().getElementType().isF32())
       return; // token ids have no gradient
+    if (target.getDefiningOp<attn::ConstantOp>())
+      return;
+    if (!local(target) || !scope)
+      if (active && !active->count(target))
+        return; // depends on no differentiated argument
     if (!local(target)) {
       deferred.push_back({target, std::move(c)});
       return;
@@ -459,6 +467,7 @@ LogicalResult Differentiator::recurrenceRule(RecurrenceOp op) {
   // The step, recomputed from the state it read.
   Differentiator inner(b);
   inner.scope = &backward.getBody();
+  inner.active = active;
   BlockAndValueMapping forward;
   for (size_t i = 0; i < numSeq; ++i)
     forward.map(op.getStepArguments()[i], args[i]);
@@ -525,6 +534,7 @@ LogicalResult Differentiator::recurrenceRule(RecurrenceOp op) {
   auto loop = b.create<RecurrenceOp>(loc, sequences, allInits, axis, lengths, !reverse);
   loop.getBody().getBlocks().clear();
   loop.getBody().takeBody(backward.getBody());
+  inner.scope = &loop.getBody();
   body = loop.getBodyBlock();
   for (size_t i = numStates; i < yields.size(); ++i)
     body->addArgument(yields[i].getType(), loc);
@@ -650,7 +660,23 @@ struct DifferentiatePass : public DifferentiateBase<DifferentiatePass> {
     for (Operation &op : loss.getBody().front().without_terminator())
       ops.push_back(b.clone(op, map));
     Value value = map.lookup(loss.getBody().front().getTerminator()->getOperand(0));
+    DenseSet<Value> active;
+    for (unsigned i : differentiable)
+      active.insert(entry->getArgument(i));
+    for (Operation *op : ops) {
+      bool in = false;
+      for (Value v : op->getOperands())
+        in |= active.count(v) != 0;
+      op->walk([&](Operation *inner) {
+        for (Value v : inner->getOperands())
+          in |= active.count(v) != 0;
+      });
+      if (in)
+        for (Value r : op->getResults())
+          active.insert(r);
+    }
     Differentiator diff(b);
+    diff.active = &active;
     diff.seed(value, entry->getArgument(loss.getNumArguments()));
     if (failed(diff.run(ops)))
       return failure();
