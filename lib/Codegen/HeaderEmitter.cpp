@@ -15,6 +15,7 @@
 
 #include "mlir/IR/BuiltinAttributes.h"
 
+#include <algorithm>
 #include <map>
 #include <sstream>
 
@@ -136,6 +137,10 @@ std::string initExpr(const ArgInfo &p) {
     return "attnrt::Init::xavierNormal()";
   if (p.init == "orthogonal")
     return "attnrt::Init::orthogonal()";
+  if (p.init == "gate_constant" && p.initArgs.size() == 3) // gates, gate (Sema: whole), value
+    return "attnrt::Init::gateConstant(" +
+           std::to_string(static_cast<long long>(p.initArgs[0])) + ", " +
+           std::to_string(static_cast<long long>(p.initArgs[1])) + ", " + arg(2) + ")";
   return "attnrt::Init::xavierUniform()";
 }
 
@@ -455,9 +460,16 @@ private:
        << "    attnrt::checkGradientStore(\"" << model
        << "::gradient\", params_, grads);\n"
        << "    attnrt::Tensor d_loss = attnrt::Tensor::fromVector<float>("
-          "{check.value(\"B\")}, weights);\n"
-       << "    InputGradients local;\n"
-       << "    InputGradients *inputs_ = inputGrads ? inputGrads : &local;\n";
+          "{check.value(\"B\")}, weights);\n";
+    bool anyInputGradient =
+        std::any_of(results.begin() + 1, results.end(), [](const std::string &r) {
+          return r.rfind("inputs_->", 0) == 0;
+        });
+    if (anyInputGradient)
+      os << "    InputGradients local;\n"
+         << "    InputGradients *inputs_ = inputGrads ? inputGrads : &local;\n";
+    else
+      os << "    (void)inputGrads; // the model has no float inputs\n";
     for (unsigned i = 1, k = 0; i < g.getNumResults(); ++i) {
       if (results[i].rfind("inputs_->", 0) != 0)
         continue;

@@ -32,20 +32,27 @@ TEST(Decoder, EncodeAndStepMatchReferenceForAnyRowMapping) {
     expectNear(refs[b].s0, memory.states[0].data<float>() + b * H,
                "initial state of sentence " + std::to_string(b));
 
-  // Hypotheses in any order, several per sentence, each with its own state.
-  std::vector<int32_t> rows{2, 0, 2, 1, 3, 0};
-  std::vector<int32_t> tokens{4, 0, 22, 9, 1, 17};
-  attnrt::Tensor state(attnrt::DType::F32, {6, H});
+  // Hypotheses in any order, several per sentence, each with its own state;
+  // 20 of them: more than a row block of the step's kernels (16) and not a
+  // multiple of one (a block running past the last hypothesis once read
+  // lengths past their end).
+  const int64_t N = 20;
+  std::vector<int32_t> rows, tokens;
+  for (int64_t n = 0; n < N; ++n) {
+    rows.push_back(static_cast<int32_t>((n * 7 + 2) % 4));
+    tokens.push_back(static_cast<int32_t>((n * 5 + 4) % V));
+  }
+  attnrt::Tensor state(attnrt::DType::F32, {N, H});
   std::mt19937 gen(3);
   std::uniform_real_distribution<float> dist(-1, 1);
   for (int64_t i = 0; i < state.numel(); ++i)
     state.data<float>()[i] = dist(gen);
   attnrt::StepOutputs out;
-  model.step(memory, attnrt::Tensor::fromVector<int32_t>({6}, rows),
-             attnrt::Tensor::fromVector<int32_t>({6}, tokens), {state}, out);
-  ASSERT_EQ(out.logits.shape(), (std::vector<int64_t>{6, V}));
-  ASSERT_EQ(out.attention.shape(), (std::vector<int64_t>{6, batch.S}));
-  for (int64_t n = 0; n < 6; ++n) {
+  model.step(memory, attnrt::Tensor::fromVector<int32_t>({N}, rows),
+             attnrt::Tensor::fromVector<int32_t>({N}, tokens), {state}, out);
+  ASSERT_EQ(out.logits.shape(), (std::vector<int64_t>{N, V}));
+  ASSERT_EQ(out.attention.shape(), (std::vector<int64_t>{N, batch.S}));
+  for (int64_t n = 0; n < N; ++n) {
     ref::Vec s(state.data<float>() + n * H, state.data<float>() + (n + 1) * H);
     StepResult r = refs[rows[n]].step(tokens[n], s);
     std::string what = "hypothesis " + std::to_string(n);

@@ -142,7 +142,7 @@ bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {
       return false;
     }
     r.where(r[static_cast<int>(summed.find((*masked)[0]))] <
-            get(op.getLengths()).at({lhsIdx[0]}));
+            lengthOfRow(op.getLengths(), lhsIdx[0]));
   }
 
   const HalideTensor &a = get(op.getLhs()), &b = get(op.getRhs());

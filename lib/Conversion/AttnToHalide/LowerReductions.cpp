@@ -17,12 +17,17 @@ namespace attnd = mlir::attn;
 
 namespace attn {
 
+Expr Lowerer::lengthOfRow(mlir::Value lengths, Expr row) const {
+  const HalideTensor &l = get(lengths);
+  return l.at({clamp(row, 0, l.extents[0] - 1)});
+}
+
 Expr Lowerer::keep(mlir::Value lengths,
                    llvm::Optional<attnd::PositionRel> rel, int64_t axis,
                    int64_t relAxis, const std::vector<Expr> &pos) const {
   Expr cond = Internal::const_true();
   if (lengths)
-    cond = cond && pos[axis] < get(lengths).at({pos[0]});
+    cond = cond && pos[axis] < lengthOfRow(lengths, pos[0]);
   if (rel) {
     Expr p = pos[axis], q = pos[relAxis];
     switch (*rel) {

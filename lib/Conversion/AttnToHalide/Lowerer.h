@@ -86,6 +86,12 @@ private:
   Halide::Expr keep(mlir::Value lengths, llvm::Optional<mlir::attn::PositionRel> rel,
                     int64_t axis, int64_t relAxis,
                     const std::vector<Halide::Expr> &pos) const;
+  /// lengths[row] for a reduction's predicate. The row is clamped into the
+  /// lengths buffer: Halide infers the bounds of an RDom predicate from the
+  /// loop over rows before a GuardWithIf split guards it, so a row block
+  /// that runs past the last row (20 rows in blocks of 16) would otherwise
+  /// read lengths past their end and fail.
+  Halide::Expr lengthOfRow(mlir::Value lengths, Halide::Expr row) const;
 };
 
 } // namespace attn
