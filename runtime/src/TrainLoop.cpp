@@ -231,7 +231,11 @@ TrainResult train(TrainState &state, const TrainOptions &o, const TrainCallbacks
   auto evaluate = [&]() {
     if (!cb.evaluate)
       return;
+    // Time spent evaluating (and in afterEval) does not count against the training rate: the
+    // report window's start moves forward by it.
+    double t0 = clock();
     EvalResult e = cb.evaluate();
+    windowStart += clock() - t0;
     lastEvaluatedStep = state.step;
     evaluatedSinceCheckpoint = true;
     result.lastMetric = e.metric;
@@ -246,8 +250,11 @@ TrainResult train(TrainState &state, const TrainOptions &o, const TrainCallbacks
       ++state.evalsWithoutImprovement;
     }
     report(Progress::Eval, &e, improved, "");
-    if (cb.afterEval)
+    if (cb.afterEval) {
+      t0 = clock();
       cb.afterEval(state, e, improved);
+      windowStart += clock() - t0;
+    }
     if (o.targetMetric && !std::isnan(e.metric) && reaches(e.metric))
       stopWith(StopReason::TargetReached,
                "stopped at step " + std::to_string(state.step) + ": " + o.metricName + " " +
@@ -261,7 +268,9 @@ TrainResult train(TrainState &state, const TrainOptions &o, const TrainCallbacks
 
   auto checkpoint = [&]() {
     if (cb.checkpoint && (lastCheckpointStep != state.step || evaluatedSinceCheckpoint)) {
+      const double t0 = clock();
       cb.checkpoint(state);
+      windowStart += clock() - t0; // saving does not count against the training rate
       lastCheckpointStep = state.step;
       evaluatedSinceCheckpoint = false;
     }
@@ -312,7 +321,7 @@ TrainResult train(TrainState &state, const TrainOptions &o, const TrainCallbacks
       if (!std::isfinite(s.lossSum)) {
         stopWith(StopReason::NonFiniteLoss,
                  "stopped: step " + std::to_string(state.step + 1) + " (epoch " +
-                     std::to_string(state.epoch) + ", batch " +
+                     std::to_string(state.epoch + 1) + ", batch " +
                      std::to_string(state.batchInEpoch + 1) + " of " +
                      std::to_string(batchesInEpoch) + ") returned a loss of " +
                      number(s.lossSum) + " over " + std::to_string(s.tokens) +
@@ -334,12 +343,16 @@ TrainResult train(TrainState &state, const TrainOptions &o, const TrainCallbacks
       if (stop)
         break;
     }
-    if (stop)
-      break;
+    if (state.batchInEpoch < batchesInEpoch)
+      break; // stopped within the epoch
 
-    // End of the epoch.
+    // End of the epoch. This also runs when an evaluation after the epoch's last batch stopped
+    // training, so that the state to resume from starts the next epoch (resuming from
+    // batchInEpoch == batchesInEpoch would evaluate the same step again at the epoch's end).
     ++state.epoch;
     state.batchInEpoch = 0;
+    if (stop)
+      break;
     if (o.evalAtEpochEnd && lastEvaluatedStep != state.step)
       evaluate();
     const bool last = o.epochs > 0 && state.epoch >= o.epochs;

@@ -26,8 +26,9 @@
 //     report progress every reportEvery steps
 //     evaluate if state.step is a multiple of evalEvery
 //     stop at maxSteps (state.step), maxSeconds (this call), or *stopRequested
-//   at the end of the epoch: state.epoch += 1, state.batchInEpoch = 0, evaluate if
-//   evalAtEpochEnd; call cb.checkpoint if set.
+//   at the end of the epoch: state.epoch += 1, state.batchInEpoch = 0 (also when an evaluation
+//   after its last batch stopped training), evaluate if evalAtEpochEnd and that step was not
+//   evaluated yet; call cb.checkpoint if set.
 // An evaluation calls cb.evaluate, updates the best metric and the count of evaluations without
 // improvement (an improvement beats the best by more than minImprovement), calls cb.afterEval,
 // and stops training when the metric reaches targetMetric (TargetReached) or after `patience`
@@ -131,7 +132,8 @@ struct Progress {
   enum Kind { Step, Eval, End } kind = Step;
   int64_t step = 0, epoch = 0, batchInEpoch = 0, batchesInEpoch = 0;
   double loss = 0;            ///< lossSum / tokens since the previous report; NaN if no tokens
-  double tokensPerSecond = 0; ///< over the same window
+  double tokensPerSecond = 0; ///< over the same window, without time spent in cb.evaluate,
+                              ///< cb.afterEval and cb.checkpoint
   double elapsed = 0;         ///< seconds in this call of train()
   double remaining = 0;       ///< estimated seconds left; NaN if unknown (no limit known)
   std::string metricName;
@@ -167,7 +169,7 @@ TrainResult train(TrainState &state, const TrainOptions &options,
                   const TrainCallbacks &callbacks);
 
 /// The default progress printer, one line per report:
-///   epoch 2 step 1200 (340/500) | loss 3.4120 | dev 25.31 (best 25.80) | 12.3k tok/s | 5:12 elapsed, ~10:03 left
+///   epoch 2 step 1200 (340/500) | loss 3.4120 | dev 25.31 (best 25.8) | 12.3k tok/s | 5:12 elapsed, ~10:03 left
 /// On a terminal it rewrites the current line for step reports ("\r...\033[K") and ends the
 /// line at evaluations and at the end, so those stay visible; otherwise every report is a line.
 class ProgressPrinter {
