@@ -1,7 +1,7 @@
 # attn_add_model(<target> <model.attn>
 #                [TARGET <host | host-cuda | Halide target string>]
 #                [DEFINES NAME=VALUE ...] [IMPORT_DIRS <dir> ...] [NO_FUSE]
-#                [NAME <identifier>])
+#                [NAME <identifier>] [TRUNCATE_BPTT <steps>])
 #
 # Compiles a .attn model with attnc at build time and makes <target> a library
 # to link: it carries lib<model>.a, the include folder of <model>.h, the
@@ -14,6 +14,8 @@
 #
 # The model name is the one after `model` in the file, unless NAME renames it
 # (to link two builds of one model, e.g. with and without fusion).
+# TRUNCATE_BPTT N truncates backpropagation through time in the gradient entry
+# to chunks of N steps (attnc --truncate-bptt).
 
 if(TARGET attnc)
   set(ATTNC_COMMAND $<TARGET_FILE:attnc>)
@@ -45,7 +47,7 @@ function(attn_halide_runtime out_var halide_target)
 endfunction()
 
 function(attn_add_model target source)
-  cmake_parse_arguments(ARG "NO_FUSE" "TARGET;NAME" "DEFINES;IMPORT_DIRS" ${ARGN})
+  cmake_parse_arguments(ARG "NO_FUSE" "TARGET;NAME;TRUNCATE_BPTT" "DEFINES;IMPORT_DIRS" ${ARGN})
   if(NOT ARG_TARGET)
     set(ARG_TARGET host)
   endif()
@@ -81,6 +83,9 @@ function(attn_add_model target source)
   endif()
   if(ARG_NAME)
     list(APPEND args --name=${ARG_NAME})
+  endif()
+  if(ARG_TRUNCATE_BPTT)
+    list(APPEND args --truncate-bptt=${ARG_TRUNCATE_BPTT})
   endif()
   # Imports resolve in the model's folder, the -I folders and the standard
   # library: a change to any .attn file there recompiles the model.

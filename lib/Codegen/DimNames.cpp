@@ -91,7 +91,8 @@ private:
       set(result, fromSpec(c.getSpec(), {c.getLhs(), c.getRhs()}, rank()));
     } else if (llvm::isa<attnd::UnaryOp, attnd::AlignOp, attnd::MaskOp,
                          attnd::ConcatOp, attnd::SliceOp, attnd::ReduceGradOp,
-                         attnd::PadOp, attnd::ShiftOp, attnd::CrossEntropyGradOp>(op)) {
+                         attnd::PadOp, attnd::ShiftOp, attnd::CrossEntropyGradOp,
+                         attnd::TruncateOp>(op)) {
       set(result, of(op->getOperand(0)));
     } else if (auto u = llvm::dyn_cast<attnd::UnpickOp>(op)) {
       set(result, of(u.getLike()));

@@ -83,6 +83,11 @@ cl::opt<std::string> nameOverride(
 cl::opt<bool> noFuse("no-fuse",
                      cl::desc("Do not fuse attention (for comparisons)"),
                      cl::init(false), cl::cat(category));
+cl::opt<unsigned> truncateBPTT(
+    "truncate-bptt",
+    cl::desc("Truncate backpropagation through time in the gradient entry to "
+             "chunks of N steps (0, the default: through the whole sequence)"),
+    cl::value_desc("N"), cl::init(0), cl::cat(category));
 cl::opt<bool> verifyDiagnostics(
     "verify-diagnostics",
     cl::desc("Check the errors against `# expected-error {{...}}` comments in "
@@ -235,12 +240,10 @@ int main(int argc, char **argv) {
   }
 
   mlir::PassManager pm(&context);
-  if (noFuse) {
-    pm.addNestedPass<mlir::FuncOp>(mlir::attn::createShapeInferencePass());
-    pm.addPass(mlir::createCanonicalizerPass());
-  } else {
-    mlir::attn::buildDefaultPipeline(pm);
-  }
+  mlir::attn::PipelineOptions pipeline;
+  pipeline.raiseAndFuse = !noFuse;
+  pipeline.truncateBPTT = truncateBPTT;
+  mlir::attn::buildDefaultPipeline(pm, pipeline);
   if (mlir::failed(pm.run(*module)))
     return verifyDiagnostics ? finish(diags, sources, files) : 1;
   if (emit == Stage::MLIROpt) {

@@ -120,6 +120,10 @@ bool lowerKernel(const KernelSpec &spec, const Target &target,
   if (spec.step) {
     out.arguments.push_back(lengths);
     out.arguments.push_back(step);
+    Func rowLengths("row_lengths");
+    Var row("row");
+    rowLengths(row) = lengths(clamp(row, 0, lengths.dim(0).extent() - 1));
+    lowerer.setStep(step, rowLengths, recurrence.getReverse());
     auto yield = llvm::cast<mlir::attn::YieldOp>(block.getTerminator());
     results.assign(yield.getValues().begin(), yield.getValues().end());
   }

@@ -131,6 +131,8 @@ bool Lowerer::lower(mlir::Operation *op, std::string &error) {
     t = lowerShift(x);
   else if (auto x = llvm::dyn_cast<attnd::ScatterAddOp>(op))
     t = lowerScatterAdd(x);
+  else if (auto x = llvm::dyn_cast<attnd::TruncateOp>(op))
+    t = lowerTruncate(x);
   else {
     error = "'" + op->getName().getStringRef().str() +
             "' cannot be lowered to Halide yet";

@@ -210,4 +210,18 @@ HalideTensor Lowerer::lowerScatterAdd(attnd::ScatterAddOp op) {
   return t;
 }
 
+HalideTensor Lowerer::lowerTruncate(attnd::TruncateOp op) {
+  const HalideTensor &x = get(op.getX());
+  if (!step)
+    return x; // outside a recurrence step: the value itself
+  Expr every = static_cast<int>(op.getEvery());
+  return define("truncate", x.extents, [&](const AxisVars &axes) {
+    // The position p whose incoming state this step reads: the cut lies
+    // before every p % every == 0 with 0 < p < the row's length.
+    Expr p = step->reverse ? step->t + 1 : step->t;
+    Expr cut = p % every == 0 && p > 0 && p < step->lengths(axes.vars[0]);
+    return select(cut, 0.0f, x.at(axes.exprs()));
+  });
+}
+
 } // namespace attn

@@ -23,6 +23,11 @@ public:
   const HalideTensor &get(mlir::Value value) const {
     return values.find(value)->second;
   }
+  /// Lowering the step kernel of a recurrence: its time index, the rows'
+  /// lengths and its direction (attn.truncate reads them).
+  void setStep(Halide::Expr t, Halide::Func lengths, bool reverse) {
+    step = StepContext{t, lengths, reverse};
+  }
   /// Applies the CPU or GPU schedule to every materialised stage; `outputs`
   /// are the pipeline outputs (always materialised).
   void schedule(const std::vector<Halide::Func> &outputs);
@@ -32,6 +37,12 @@ private:
   llvm::DenseMap<mlir::Value, HalideTensor> values;
   std::vector<HalideTensor> stages; // materialised, in definition order
   unsigned counter = 0;
+  struct StepContext {
+    Halide::Expr t;
+    Halide::Func lengths;
+    bool reverse = false;
+  };
+  llvm::Optional<StepContext> step; // set while lowering a recurrence step
 
   std::string freshName(llvm::StringRef base) {
     return base.str() + "_" + std::to_string(counter++);
@@ -91,6 +102,7 @@ private:
   /// loop over rows before a GuardWithIf split guards it, so a row block
   /// that runs past the last row (20 rows in blocks of 16) would otherwise
   /// read lengths past their end and fail.
+  HalideTensor lowerTruncate(mlir::attn::TruncateOp op);
   Halide::Expr lengthOfRow(mlir::Value lengths, Halide::Expr row) const;
 };
 

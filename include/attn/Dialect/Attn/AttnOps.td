@@ -793,6 +793,27 @@ def Attn_ShiftOp : Attn_Op<"shift"> {
   ];
 }
 
+def Attn_TruncateOp : Attn_Op<"truncate", [AllTypesMatch<["x", "result"]>]> {
+  let summary = "cuts a carried adjoint at truncation boundaries (truncated BPTT)";
+  let description = [{
+    In the body of an `attn.recurrence` (a backward loop built by
+    attn-differentiate with truncation): `x`, or zeros at the steps where
+    backpropagation through time is cut. The cut lies before every position
+    `p` with `p % every == 0` and `0 < p < length`: a loop running forward
+    (`t` increasing) zeroes `x` at `t % every == 0`, `t > 0`; a reversed loop
+    zeroes it at `(t + 1) % every == 0`, `t + 1 < length` of the row. Outside
+    a recurrence it is `x`.
+
+    ```mlir
+    %cut = attn.truncate %dh {every = 20} : tensor<?x64xf32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$x, I64Attr:$every);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$x attr-dict `:` type($x)";
+  let builders = [OpBuilder<(ins "::mlir::Value":$x, "int64_t":$every)>];
+}
+
 def Attn_ScatterAddOp : Attn_Op<"scatter_add"> {
   let summary = "sums rows into a table by token ids (adjoint of attn.gather)";
   let description = [{

@@ -52,6 +52,12 @@ def Differentiate : Pass<"attn-differentiate", "::mlir::ModuleOp"> {
     stacked per step and summed over batch and time after the loop, as one
     contraction. Runs before `attn-raise`, on generic ops.
 
+    With `truncate=K` (K >= 1) backpropagation through time is truncated:
+    the state adjoints a backward loop carries are cut (`attn.truncate`)
+    before every position that is a multiple of K, so the gradient of what
+    a step computes flows back at most to the start of its chunk of K steps
+    (positions [cK, (c+1)K)). The forward computation is unchanged.
+
     ```mlir
     // loss: %l = attn.reduce sum %e ...
     func @m_grad(%x: tensor<?x4xf32>, %w: tensor<4xf32>, %d_loss: tensor<?xf32>)
@@ -59,6 +65,10 @@ def Differentiate : Pass<"attn-differentiate", "::mlir::ModuleOp"> {
     ```
   }];
   let constructor = "::mlir::attn::createDifferentiatePass()";
+  let options = [
+    Option<"truncate", "truncate", "int64_t", /*default=*/"0",
+           "Truncate backpropagation through time to chunks of this many steps (0: full)">
+  ];
 }
 
 def Raise : Pass<"attn-raise"> {

@@ -148,9 +148,11 @@ void PadOp::build(OpBuilder &builder, OperationState &state, Value x,
 }
 
 LogicalResult PadOp::verifyOp() {
-  if (static_cast<int64_t>(getBefore()) < 0 || static_cast<int64_t>(getAfter()) < 0)
-    return emitOpError() << "padding sizes must be >= 0, got " << getBefore()
-                         << " and " << getAfter();
+  // I64Attr getters return uint64_t: compare and print them as signed.
+  int64_t before = getBefore(), after = getAfter();
+  if (before < 0 || after < 0)
+    return emitOpError() << "padding sizes must be >= 0, got " << before
+                         << " and " << after;
   if (auto ranked = getX().getType().dyn_cast<RankedTensorType>())
     if (failed(verifyAxis(getOperation(), "axis", getAxis(), ranked.getRank())))
       return failure();
@@ -218,6 +220,24 @@ void ShiftOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.truncate
+//===----------------------------------------------------------------------===//
+
+void TruncateOp::build(OpBuilder &builder, OperationState &state, Value x, int64_t every) {
+  build(builder, state, x.getType(), x, builder.getI64IntegerAttr(every));
+}
+
+LogicalResult TruncateOp::verifyOp() {
+  if (getEvery() < 1)
+    return emitOpError() << "cuts every " << getEvery() << " steps: it must be at least 1";
+  return success();
+}
+
+void TruncateOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(getX().getType());
+}
+
+//===----------------------------------------------------------------------===//
 // attn.scatter_add
 //===----------------------------------------------------------------------===//
 
@@ -238,8 +258,9 @@ void ScatterAddOp::build(OpBuilder &builder, OperationState &state, Value x,
 }
 
 LogicalResult ScatterAddOp::verifyOp() {
-  if (getRows() < 1)
-    return emitOpError() << "rows must be >= 1, got " << getRows();
+  int64_t rows = getRows(); // uint64_t: a negative rows would pass `< 1`
+  if (rows < 1)
+    return emitOpError() << "rows must be >= 1, got " << rows;
   auto rx = getX().getType().dyn_cast<RankedTensorType>();
   auto ri = getIds().getType().dyn_cast<RankedTensorType>();
   if (rx && ri) {

@@ -94,6 +94,7 @@ public:
   void seed(Value v, Value d) { accumulate(v, d); }
 
   Region *scope = nullptr;        // the backward step being built, if any
+  int64_t truncate = 0;           // truncated BPTT: chunks of this many steps
   std::vector<Deferred> deferred; // contributions to values outside it
   /// Values that depend on a differentiated argument (outside `scope`):
   /// only they receive adjoints.
@@ -468,6 +469,7 @@ LogicalResult Differentiator::recurrenceRule(RecurrenceOp op) {
   Differentiator inner(b);
   inner.scope = &backward.getBody();
   inner.active = active;
+  inner.truncate = truncate;
   BlockAndValueMapping forward;
   for (size_t i = 0; i < numSeq; ++i)
     forward.map(op.getStepArguments()[i], args[i]);
@@ -481,7 +483,11 @@ LogicalResult Differentiator::recurrenceRule(RecurrenceOp op) {
   auto yield = cast<YieldOp>(op.getBodyBlock()->getTerminator());
   for (size_t k = 0; k < numStates; ++k) {
     Value next = forward.lookupOrDefault(yield.getValues()[k]);
-    inner.seed(next, carried[k]);
+    // The adjoint from the step after this one: cut at chunk boundaries.
+    Value fromLater = carried[k];
+    if (truncate > 0)
+      fromLater = b.create<TruncateOp>(loc, fromLater, truncate);
+    inner.seed(next, fromLater);
     if (adjointSeq[k] >= 0)
       inner.seed(next, args[adjointSeq[k]]);
   }
@@ -595,8 +601,16 @@ LogicalResult Differentiator::recurrenceRule(RecurrenceOp op) {
 //===----------------------------------------------------------------------===//
 
 struct DifferentiatePass : public DifferentiateBase<DifferentiatePass> {
+  DifferentiatePass() = default;
+  explicit DifferentiatePass(int64_t truncateSteps) { truncate = truncateSteps; }
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    if (truncate < 0) {
+      module.emitError() << "attn-differentiate: truncate=" << truncate
+                         << " must be 0 (full backpropagation) or a number of steps";
+      return signalPassFailure();
+    }
     SmallVector<FuncOp, 2> losses;
     for (FuncOp f : module.getOps<FuncOp>())
       if (auto entry = f->getAttrOfType<StringAttr>("attn.entry"))
@@ -677,6 +691,7 @@ struct DifferentiatePass : public DifferentiateBase<DifferentiatePass> {
     }
     Differentiator diff(b);
     diff.active = &active;
+    diff.truncate = truncate;
     diff.seed(value, entry->getArgument(loss.getNumArguments()));
     if (failed(diff.run(ops)))
       return failure();
@@ -695,4 +710,8 @@ struct DifferentiatePass : public DifferentiateBase<DifferentiatePass> {
 
 std::unique_ptr<Pass> mlir::attn::createDifferentiatePass() {
   return std::make_unique<DifferentiatePass>();
+}
+
+std::unique_ptr<Pass> mlir::attn::createDifferentiatePass(int64_t truncate) {
+  return std::make_unique<DifferentiatePass>(truncate);
 }

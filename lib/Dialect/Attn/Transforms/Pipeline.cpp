@@ -8,12 +8,14 @@
 
 using namespace mlir;
 
-void attn::buildDefaultPipeline(OpPassManager &pm) {
+void attn::buildDefaultPipeline(OpPassManager &pm, const PipelineOptions &options) {
   pm.addNestedPass<FuncOp>(createShapeInferencePass());
   pm.addPass(createCanonicalizerPass());
-  pm.addPass(createDifferentiatePass());
+  pm.addPass(createDifferentiatePass(options.truncateBPTT));
   pm.addNestedPass<FuncOp>(createShapeInferencePass());
   pm.addPass(createCanonicalizerPass());
+  if (!options.raiseAndFuse)
+    return;
   pm.addPass(createRaisePass());
   pm.addPass(createFuseAttentionPass());
   pm.addPass(createCanonicalizerPass());
@@ -25,5 +27,5 @@ void attn::registerAttnPipelines() {
       "attn-shape-inference, canonicalize, attn-differentiate, "
       "attn-shape-inference, canonicalize, attn-raise, attn-fuse-attention, "
       "canonicalize",
-      buildDefaultPipeline);
+      [](OpPassManager &pm) { buildDefaultPipeline(pm); });
 }
