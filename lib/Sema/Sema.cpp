@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <set>
+#include <sstream>
 #include <sys/stat.h>
 #include <utility>
 
@@ -52,8 +53,16 @@ struct InitRule {
 const InitRule kInitRules[] = {
     {"zeros", 0, 0},  {"ones", 0, 0},   {"constant", 1, 1},
     {"uniform", 1, 1}, {"normal", 1, 2}, {"xavier", 0, 0},
-    {"xavier_normal", 0, 0}, {"orthogonal", 0, 0},
+    {"xavier_normal", 0, 0}, {"orthogonal", 0, 0}, {"gate_constant", 3, 3},
 };
+
+std::string numberStr(double v) {
+  std::ostringstream os;
+  os << v;
+  return os.str();
+}
+
+bool isWhole(double v) { return std::isfinite(v) && v == std::floor(v); }
 
 class ModelChecker {
 public:
@@ -389,7 +398,8 @@ private:
           diags.error(p.initLoc, "unknown initialiser '" + p.init +
                                      "' (known: zeros, ones, constant(v), "
                                      "uniform(a), normal(std), normal(mean, "
-                                     "std), xavier, xavier_normal, orthogonal)");
+                                     "std), xavier, xavier_normal, orthogonal, "
+                                     "gate_constant(n, k, v))");
           continue;
         }
         if (p.initArgs.size() < rule->minArgs ||
@@ -415,10 +425,48 @@ private:
                                      p.name + "' has shape " + shapeStr(*s));
           continue;
         }
+        if (p.init == "gate_constant" && !checkGateConstant(p, *s))
+          continue;
         info.init = p.init;
       }
       program.params.push_back(std::move(info));
     }
+  }
+
+  /// gate_constant(n, k, v): the last axis split into n equal slices (gates,
+  /// as split(z, n, k)), slice k gets v and the others 0.
+  bool checkGateConstant(const ast::ParamDecl &p, const Shape &s) {
+    double gates = p.initArgs[0], gate = p.initArgs[1];
+    if (!isWhole(gates) || gates < 1) {
+      diags.error(p.initLoc, "'gate_constant(n, k, v)' needs a whole number of "
+                             "gates n >= 1, not " +
+                                 numberStr(gates));
+      return false;
+    }
+    if (!isWhole(gate) || gate < 0 || gate >= gates) {
+      diags.error(p.initLoc,
+                  "'gate_constant(n, k, v)': gate k = " + numberStr(gate) +
+                      " is not one of the " + numberStr(gates) +
+                      " gates (0 to " + numberStr(gates - 1) + ")");
+      return false;
+    }
+    if (s.empty()) {
+      diags.error(p.initLoc, "'gate_constant' splits the last axis into gates; '" +
+                                 p.name + "' is a scalar");
+      return false;
+    }
+    long long last = s.back().size;
+    if (gates > static_cast<double>(last) ||
+        last % static_cast<long long>(gates) != 0) {
+      diags.error(p.initLoc,
+                  "'gate_constant' splits the last axis into " + numberStr(gates) +
+                      " equal gates, but the last axis of '" + p.name +
+                      "' has size " + std::to_string(last) +
+                      ", not a multiple of " + numberStr(gates) + " (shape " +
+                      shapeStr(s) + ")");
+      return false;
+    }
+    return true;
   }
 
   // ---- Definitions and outputs ---------------------------------------------

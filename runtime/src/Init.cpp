@@ -99,6 +99,8 @@ const char *kindName(Init::Kind kind) {
     return "XavierNormal";
   case Init::Orthogonal:
     return "Orthogonal";
+  case Init::GateConstant:
+    return "GateConstant";
   }
   return "?";
 }
@@ -165,6 +167,9 @@ std::string toString(const Init &init) {
   case Init::Orthogonal:
     os << "(gain=" << gainOf(init) << ')';
     break;
+  case Init::GateConstant:
+    os << "(gates=" << init.gates << ", gate=" << init.gate << ", value=" << init.a << ')';
+    break;
   }
   return os.str();
 }
@@ -206,6 +211,12 @@ void checkInit(const Init &init, DType dtype, const std::string &what) {
   case Init::XavierNormal:
   case Init::Orthogonal:
     break;
+  case Init::GateConstant:
+    if (init.gates < 1)
+      fail("needs gates >= 1");
+    if (init.gate < 0 || init.gate >= init.gates)
+      fail("needs 0 <= gate < gates");
+    break;
   default:
     fail("has an unknown kind " + std::to_string(static_cast<int>(init.kind)));
   }
@@ -213,12 +224,28 @@ void checkInit(const Init &init, DType dtype, const std::string &what) {
     fail(std::string("needs an F32 tensor, not ") + dtypeName(dtype));
 }
 
+void checkInit(const Init &init, DType dtype, const std::vector<int64_t> &shape,
+               const std::string &what) {
+  checkInit(init, dtype, what);
+  if (init.kind != Init::GateConstant)
+    return;
+  auto fail = [&](const std::string &why) {
+    throw std::invalid_argument(what + ": initialiser " + toString(init) + " " + why +
+                                " (shape " + shapeString(shape) + ")");
+  };
+  if (shape.empty())
+    fail("splits the last axis; a scalar has none");
+  if (shape.back() % init.gates != 0)
+    fail("needs the last extent " + std::to_string(shape.back()) + " to be a multiple of " +
+         std::to_string(init.gates) + " gates");
+}
+
 uint64_t streamSeed(uint64_t seed, const std::string &streamName) {
   return splitmix64(splitmix64(seed) ^ fnv1a64(streamName));
 }
 
 void initialize(Tensor &tensor, const Init &init, uint64_t seed, const std::string &streamName) {
-  checkInit(init, tensor.dtype(), "'" + streamName + "'");
+  checkInit(init, tensor.dtype(), tensor.shape(), "'" + streamName + "'");
   switch (init.kind) {
   case Init::Zeros:
     tensor.fill(0);
@@ -229,6 +256,15 @@ void initialize(Tensor &tensor, const Init &init, uint64_t seed, const std::stri
   case Init::Constant:
     tensor.fill(init.a);
     return;
+  case Init::GateConstant: {
+    // Element i lies at position i % last on the last axis, in slice (i % last) / width.
+    const int64_t last = tensor.shape().back(), width = last / init.gates;
+    const float value = static_cast<float>(init.a);
+    float *p = tensor.data<float>();
+    for (int64_t i = 0, n = tensor.numel(); i < n; ++i)
+      p[i] = (i % last) / width == init.gate ? value : 0.0f;
+    return;
+  }
   default:
     break;
   }

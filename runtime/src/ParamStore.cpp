@@ -38,7 +38,7 @@ Tensor &ParamStore::declare(ParamSpec spec) {
     throw std::invalid_argument("declare: '__metadata__' is reserved by safetensors");
   if (contains(spec.name))
     throw std::invalid_argument("declare: parameter '" + spec.name + "' is already declared");
-  checkInit(spec.init, spec.dtype, "declare: parameter '" + spec.name + "'");
+  checkInit(spec.init, spec.dtype, spec.shape, "declare: parameter '" + spec.name + "'");
   try {
     shapeNumel(spec.shape);
   } catch (const std::invalid_argument &e) {

@@ -239,3 +239,58 @@ TEST(Init, ToString) {
   EXPECT_EQ(attnrt::toString(Init{Init::Orthogonal}), "Orthogonal(gain=1)");
   EXPECT_EQ(attnrt::toString(Init::constant(3)), "Constant(3)");
 }
+
+TEST(Init, GateConstantSetsOneSliceOfTheLastAxis) {
+  // LSTM bias [4H], H = 3, gates i, f, g, o: the forget gate (slice 1) is 1, the others 0.
+  EXPECT_EQ(make({12}, Init::gateConstant(4, 1, 1.0)).toVector<float>(),
+            (std::vector<float>{0, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0}));
+  // Each slice of a [3H] GRU bias in turn, H = 2.
+  for (int64_t k = 0; k < 3; ++k) {
+    std::vector<float> want(6, 0.f);
+    want[static_cast<size_t>(2 * k)] = want[static_cast<size_t>(2 * k + 1)] = -0.5f;
+    EXPECT_EQ(make({6}, Init::gateConstant(3, k, -0.5)).toVector<float>(), want) << "gate " << k;
+  }
+  // One gate: the whole last axis.
+  EXPECT_EQ(make({3}, Init::gateConstant(1, 0, 2.5)).toVector<float>(),
+            std::vector<float>(3, 2.5f));
+  // A matrix [2, 4]: every row is split on its last axis; gate 3 of 4 is the last column.
+  EXPECT_EQ(make({2, 4}, Init::gateConstant(4, 3, 7)).toVector<float>(),
+            (std::vector<float>{0, 0, 0, 7, 0, 0, 0, 7}));
+  // It overwrites every element and ignores the seed and the stream.
+  Tensor t = make({8}, Init::ones());
+  attnrt::initialize(t, Init::gateConstant(2, 0, 3), 99, "other");
+  EXPECT_EQ(t.toVector<float>(), (std::vector<float>{3, 3, 3, 3, 0, 0, 0, 0}));
+  Tensor empty(DType::F32, {0, 4});
+  EXPECT_NO_THROW(attnrt::initialize(empty, Init::gateConstant(4, 1, 1), 1, "e"));
+}
+
+TEST(Init, GateConstantRejectsBadGatesAndShapes) {
+  auto message = [](std::vector<int64_t> shape, Init init, DType dtype = DType::F32) {
+    Tensor t(dtype, std::move(shape));
+    try {
+      attnrt::initialize(t, init, 1, "b");
+    } catch (const std::invalid_argument &e) {
+      return std::string(e.what());
+    }
+    return std::string("(no exception)");
+  };
+  std::string m = message({10}, Init::gateConstant(4, 1, 1));
+  EXPECT_NE(m.find("'b'"), std::string::npos) << m;
+  EXPECT_NE(m.find("needs the last extent 10 to be a multiple of 4 gates (shape [10])"),
+            std::string::npos)
+      << m;
+  m = message({8}, Init::gateConstant(4, 4, 1));
+  EXPECT_NE(m.find("needs 0 <= gate < gates"), std::string::npos) << m;
+  m = message({8}, Init::gateConstant(4, -1, 1));
+  EXPECT_NE(m.find("needs 0 <= gate < gates"), std::string::npos) << m;
+  m = message({8}, Init::gateConstant(0, 0, 1));
+  EXPECT_NE(m.find("needs gates >= 1"), std::string::npos) << m;
+  m = message({}, Init::gateConstant(1, 0, 1));
+  EXPECT_NE(m.find("a scalar has none"), std::string::npos) << m;
+  m = message({8}, Init::gateConstant(4, 1, NAN));
+  EXPECT_NE(m.find("non-finite"), std::string::npos) << m;
+  m = message({8}, Init::gateConstant(4, 1, 1), DType::I32);
+  EXPECT_NE(m.find("needs an F32 tensor, not I32"), std::string::npos) << m;
+  EXPECT_EQ(attnrt::toString(Init::gateConstant(4, 1, 1)),
+            "GateConstant(gates=4, gate=1, value=1)");
+}

@@ -84,6 +84,10 @@ TEST(ParamStore, DeclareRejectsBadSpecs) {
   m = message({"ids", DType::I32, {3}, Init::normal(0, 1)});
   EXPECT_NE(m.find("'ids'"), std::string::npos) << m;
   EXPECT_NE(m.find("needs an F32 tensor"), std::string::npos) << m;
+  // The shape is checked at declare time, not only at initialize().
+  m = message({"b", DType::F32, {10}, Init::gateConstant(4, 1, 1.0)});
+  EXPECT_NE(m.find("'b'"), std::string::npos) << m;
+  EXPECT_NE(m.find("last extent 10 to be a multiple of 4 gates"), std::string::npos) << m;
   EXPECT_EQ(p.names(), std::vector<std::string>{"W"});
 }
 

@@ -16,6 +16,11 @@
 //                      columns (W^T W = I) if fan_in >= fan_out, else orthonormal rows
 //                      (W W^T = I), times gain g = a (0 means 1); Haar-distributed, as
 //                      torch.nn.init.orthogonal_ (QR of a Gaussian matrix, positive diag(R)).
+//   GateConstant       the last axis split into `gates` equal slices (gate blocks, as the stdlib's
+//                      split(z, gates, k)); slice `gate` (0-based) = a, the others 0. Needs
+//                      gates >= 1, 0 <= gate < gates, at least one axis, and gates dividing the
+//                      last extent. The LSTM forget-gate bias 1 (gates i, f, g, o) is
+//                      gateConstant(4, 1, 1.0).
 // I32 tensors accept Zeros, Ones and integral Constant values only.
 //
 // Determinism: every tensor draws from its own stream, derived from (seed, stream name) with
@@ -36,10 +41,22 @@
 namespace attnrt {
 
 struct Init {
-  enum Kind { Zeros, Ones, Constant, Uniform, Normal, XavierUniform, XavierNormal, Orthogonal };
+  enum Kind {
+    Zeros,
+    Ones,
+    Constant,
+    Uniform,
+    Normal,
+    XavierUniform,
+    XavierNormal,
+    Orthogonal,
+    GateConstant
+  };
   Kind kind = Zeros;
   double a = 0; // see the table above
   double b = 0;
+  int64_t gates = 0; // GateConstant only: slices of the last axis, and the one set to a
+  int64_t gate = 0;
 
   static Init zeros() { return {Zeros, 0, 0}; }
   static Init ones() { return {Ones, 0, 0}; }
@@ -49,6 +66,9 @@ struct Init {
   static Init xavierUniform(double gain = 1) { return {XavierUniform, gain, 0}; }
   static Init xavierNormal(double gain = 1) { return {XavierNormal, gain, 0}; }
   static Init orthogonal(double gain = 1) { return {Orthogonal, gain, 0}; }
+  static Init gateConstant(int64_t gates, int64_t gate, double value) {
+    return {GateConstant, value, 0, gates, gate};
+  }
 };
 
 /// "Uniform(a=-0.1, b=0.1)", "XavierUniform(gain=1)", ...
@@ -65,6 +85,9 @@ Fans fans(const std::vector<int64_t> &shape);
 /// initialiser for I32) or its arguments are invalid (Uniform with a >= b, negative std, ...).
 /// `what` names the tensor in the message.
 void checkInit(const Init &init, DType dtype, const std::string &what);
+/// The same, and whether `init` fits `shape` (GateConstant: gates must divide the last extent).
+void checkInit(const Init &init, DType dtype, const std::vector<int64_t> &shape,
+               const std::string &what);
 
 /// The 64-bit seed of the stream for `streamName` under `seed`.
 uint64_t streamSeed(uint64_t seed, const std::string &streamName);
