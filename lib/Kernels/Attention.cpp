@@ -8,6 +8,7 @@
 #include "Halide.h"
 
 #include <algorithm>
+#include <utility>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -534,6 +535,271 @@ Func unfusedAttention(Func q, Func k, Func v, Func keyLengths, int headDim, int 
   out.update().fuse(h, b, bh).parallel(bh).reorder(e, rs, t).vectorize(e, VL, TailStrategy::GuardWithIf);
   (void)D;
   return out;
+}
+
+// ===------------------------------------------------------------------=== //
+// Fused backward.
+// ===------------------------------------------------------------------=== //
+
+namespace {
+
+/// Tiles of the CPU backward schedule.
+struct BackwardTiles {
+  int vec;     ///< lanes per vector
+  int qBlock;  ///< queries per block of the lse and dq passes
+  int kBlock;  ///< keys per block of the dk/dv pass
+  int scoreVecs; ///< score / dp microkernels: vectors (along the block) per tile
+  int dqVecs, dqRows, dqPad; ///< dq microkernel: channel vectors, query rows; D padded
+  int kvVecs, kvRows, kvPad; ///< dk/dv microkernel: channel vectors, key rows; max(D,E) padded
+};
+
+BackwardTiles chooseBackwardTiles(const Target &target, int D, int E) {
+  BackwardTiles t;
+  bool avx512 = target.has_feature(Target::AVX512_Skylake) ||
+                target.has_feature(Target::AVX512_SapphireRapids) ||
+                target.has_feature(Target::AVX512_Cannonlake) ||
+                target.has_feature(Target::AVX512);
+  t.vec = std::max(4, target.natural_vector_size<float>());
+  // 32-query / 32-key blocks: the per-block buffers ([block x S] ds for dq,
+  // [T x block] {p, ds} for dk/dv) stay L2-sized for sequences up to ~2K.
+  t.qBlock = 32;
+  t.kBlock = 32;
+  t.scoreVecs = std::max(1, 32 / t.vec >= 2 ? 2 : 1);
+  if (t.qBlock % (t.vec * t.scoreVecs))
+    t.scoreVecs = 1;
+  // Accumulator budget (vector registers) of a microkernel tile.
+  const int budget = avx512 ? 24 : 8;
+  auto pickVecs = [&](int channels) {
+    int vecs = (channels + t.vec - 1) / t.vec, best = 1;
+    for (int w = 1; w <= std::min(vecs, 4); ++w)
+      if (roundUp(vecs, w) <= roundUp(vecs, best))
+        best = w;
+    return best;
+  };
+  auto pickRows = [](int room) { return room >= 4 ? 4 : room >= 2 ? 2 : 1; };
+  t.dqVecs = pickVecs(D);
+  t.dqRows = pickRows(budget / t.dqVecs);
+  t.dqPad = roundUp(D, t.vec * t.dqVecs);
+  t.kvVecs = pickVecs(std::max(D, E));
+  t.kvRows = pickRows(budget / (2 * t.kvVecs));
+  t.kvPad = roundUp(std::max(D, E), t.vec * t.kvVecs);
+  if (t.qBlock % (t.vec * t.scoreVecs) || t.kBlock % (t.vec * t.scoreVecs) ||
+      t.qBlock % t.dqRows || t.kBlock % t.kvRows)
+    throw std::invalid_argument("fusedAttentionBackward: tiles must divide the blocks");
+  return t;
+}
+
+} // namespace
+
+AttentionGradients fusedAttentionBackward(Func q, Func k, Func v, Func out, Func dOut,
+                                          Func keyLengths, int headDim, int valueDim,
+                                          Expr numQueries, Expr numKeys,
+                                          const AttentionOptions &opts, const Target &target) {
+  checkShape("fusedAttentionBackward", headDim, valueDim);
+  const int D = headDim, E = valueDim;
+  const bool gpu = target.has_gpu_feature();
+  Expr T = numQueries, S = numKeys;
+  // Never name a Var "s" (see buildScores).
+  Var c("c"), d("d"), e("e"), t("t"), s("key"), h("h"), b("b");
+  const float scoreScale = opts.scale * kLog2e; // scores in log2 units
+  const BackwardTiles tiles = chooseBackwardTiles(target, D, E);
+  const int VL = tiles.vec, QB = tiles.qBlock, KB = tiles.kBlock;
+  const int Dp = gpu ? D : tiles.dqPad, Cp = gpu ? std::max(D, E) : tiles.kvPad;
+
+  // Kept keys of batch b: s < keyEnd(b), and s <= t when causal.
+  Expr keyEnd = opts.hasLengths ? clamp(keyLengths(b), 0, S) : S;
+  auto kept = [&](Expr key, Expr query) {
+    Expr r = key < keyEnd;
+    if (opts.causal)
+      r = r && key <= query;
+    return r;
+  };
+  // Clamped views of the inputs (inlined): internal stages are computed over
+  // whole tiles, possibly past T or S.
+  Func qc("bwd_qc"), kc("bwd_kc"), vc("bwd_vc"), oc("bwd_oc"), gc("bwd_doutc");
+  qc(d, t, h, b) = q(d, clamp(t, 0, T - 1), h, b);
+  kc(d, s, h, b) = k(d, clamp(s, 0, S - 1), h, b);
+  vc(e, s, h, b) = v(e, clamp(s, 0, S - 1), h, b);
+  oc(e, t, h, b) = out(e, clamp(t, 0, T - 1), h, b);
+  gc(e, t, h, b) = dOut(e, clamp(t, 0, T - 1), h, b);
+  RDom rd(0, D, "rd"), re(0, E, "re"), rs(0, S, "rs"), rt(0, T, "rt");
+
+  // Dt(t) = sum_e dOut * out.
+  Func dtSum("bwd_dtsum"), Dt("bwd_dt");
+  dtSum(t, h, b) = 0.0f;
+  dtSum(t, h, b) += gc(re, t, h, b) * oc(re, t, h, b);
+  Dt(t, h, b) = dtSum(t, h, b);
+
+  // ---- Pass 1: lse(t) in log2 units (0 for a row with no kept key).
+  Func qT1("bwd_lse_q"), dot1("bwd_lse_dot"), sc1("bwd_lse_score"), lse("bwd_lse");
+  qT1(t, d, h, b) = qc(d, t, h, b) * scoreScale;
+  dot1(t, s, h, b) = 0.0f;
+  dot1(t, s, h, b) += qT1(t, rd, h, b) * kc(rd, s, h, b);
+  sc1(t, s, h, b) = select(kept(s, t), dot1(t, s, h, b), kMaskedScore);
+  Func rowMax("bwd_rowmax"), rowSum("bwd_rowsum"), lseState("bwd_lse_state");
+  if (!gpu) {
+    rowMax(t, h, b) = kMaxFloor;
+    rowMax(t, h, b) = max(rowMax(t, h, b), sc1(t, rs, h, b));
+    rowSum(t, h, b) = 0.0f;
+    rowSum(t, h, b) += fastExp2(sc1(t, rs, h, b) - rowMax(t, h, b));
+    lse(t, h, b) = select(rowSum(t, h, b) > 0.0f,
+                          rowMax(t, h, b) + log(rowSum(t, h, b)) * kLog2e, 0.0f);
+  } else {
+    // One streaming pass (online max and sum): nothing per key is stored.
+    lseState(t, h, b) = Tuple(kMaxFloor, 0.0f);
+    Expr m = lseState(t, h, b)[0], l = lseState(t, h, b)[1], x = sc1(t, rs, h, b);
+    Expr m2 = max(m, x);
+    lseState(t, h, b) = Tuple(m2, l * fastExp2(m - m2) + fastExp2(x - m2));
+    Expr sum = lseState(t, h, b)[1];
+    lse(t, h, b) = select(sum > 0.0f, lseState(t, h, b)[0] + log(sum) * kLog2e, 0.0f);
+  }
+
+  // ---- Pass 2: dq per block of queries; ds(t, s) of the block at the block.
+  Func qT2("bwd_dq_q"), gT2("bwd_dq_dout"), dot2("bwd_dq_dot"), dp2("bwd_dq_dp"),
+      ds2("bwd_dq_ds"), kPad("bwd_dq_k"), dqTile("bwd_dq_tile"), dqAcc("bwd_dq_acc"),
+      dq("attn_bwd_dq");
+  qT2(t, d, h, b) = qc(d, t, h, b) * scoreScale;
+  gT2(t, e, h, b) = gc(e, t, h, b);
+  dot2(t, s, h, b) = 0.0f;
+  dot2(t, s, h, b) += qT2(t, rd, h, b) * kc(rd, s, h, b);
+  dp2(t, s, h, b) = 0.0f;
+  dp2(t, s, h, b) += gT2(t, re, h, b) * vc(re, s, h, b);
+  // ds pre-multiplied by scale (dq = scale * sum_s ds k).
+  ds2(t, s, h, b) = select(kept(s, t),
+                           fastExp2(dot2(t, s, h, b) - lse(t, h, b)) *
+                               (dp2(t, s, h, b) - Dt(t, h, b)) * opts.scale,
+                           0.0f);
+  kPad(d, s, h, b) = kc(min(d, D - 1), s, h, b); // channels padded to Dp (discarded)
+  dqTile(d, t, h, b) = 0.0f;
+  dqTile(d, t, h, b) += ds2(t, rs, h, b) * kPad(d, rs, h, b);
+  dqAcc(d, t, h, b) = dqTile(d, t, h, b);
+  dq(d, t, h, b) = dqAcc(d, t, h, b);
+
+  // ---- Pass 3: dk and dv together, per block of keys; {p, ds}(s, t) of the
+  // block at the block.
+  Func kT3("bwd_kv_k"), vT3("bwd_kv_v"), dot3("bwd_kv_dot"), dp3("bwd_kv_dp"),
+      pds3("bwd_kv_pds"), qPad("bwd_kv_q"), gPad("bwd_kv_dout"), kvTile("bwd_kv_tile"),
+      kv("bwd_kv"), dk("attn_bwd_dk"), dv("attn_bwd_dv");
+  kT3(s, d, h, b) = kc(d, s, h, b) * scoreScale;
+  vT3(s, e, h, b) = vc(e, s, h, b);
+  dot3(s, t, h, b) = 0.0f;
+  dot3(s, t, h, b) += kT3(s, rd, h, b) * qc(rd, t, h, b);
+  dp3(s, t, h, b) = 0.0f;
+  dp3(s, t, h, b) += vT3(s, re, h, b) * gc(re, t, h, b);
+  {
+    Expr p = select(kept(s, t), fastExp2(dot3(s, t, h, b) - lse(t, h, b)), 0.0f);
+    pds3(s, t, h, b) = Tuple(p, p * (dp3(s, t, h, b) - Dt(t, h, b)) * opts.scale);
+  }
+  qPad(c, t, h, b) = qc(min(c, D - 1), t, h, b); // channels padded to Cp (discarded)
+  gPad(c, t, h, b) = gc(min(c, E - 1), t, h, b);
+  kvTile(c, s, h, b) = Tuple(0.0f, 0.0f);
+  kvTile(c, s, h, b) = Tuple(kvTile(c, s, h, b)[0] + pds3(s, rt, h, b)[1] * qPad(c, rt, h, b),
+                             kvTile(c, s, h, b)[1] + pds3(s, rt, h, b)[0] * gPad(c, rt, h, b));
+  kv(c, s, h, b) = Tuple(kvTile(c, s, h, b)[0], kvTile(c, s, h, b)[1]);
+  dk(d, s, h, b) = kv(d, s, h, b)[0];
+  dv(e, s, h, b) = kv(e, s, h, b)[1];
+
+  Var tb("tb"), ti("ti"), to("to"), tii("tii"), kb("kb"), si("si"), so("so"), sii("sii"),
+      co("co"), ci("ci"), blk("blk"), blk1("blk1"), hb("hb"), x0("x0"), x1("x1");
+  if (gpu) {
+    // ---- Simple GPU schedule: one thread per query (lse, dq) or key (dk/dv),
+    // streaming over the other sequence; scores and probabilities are scalars
+    // in registers, per-thread accumulators in registers / local memory.
+    const int TPB = 64;
+    Dt.compute_root().split(t, tb, ti, TPB, TailStrategy::GuardWithIf)
+        .gpu_blocks(tb, h, b).gpu_threads(ti);
+    dtSum.compute_at(Dt, ti);
+    lse.compute_root().split(t, tb, ti, TPB, TailStrategy::GuardWithIf)
+        .gpu_blocks(tb, h, b).gpu_threads(ti);
+    lseState.compute_at(lse, ti);
+    dot1.compute_at(lseState, rs);
+
+    dq.split(t, tb, ti, TPB, TailStrategy::GuardWithIf).reorder(d, ti, tb, h, b)
+        .gpu_blocks(tb, h, b).gpu_threads(ti);
+    dqTile.compute_at(dq, ti).bound(d, 0, D).unroll(d);
+    dqTile.update().reorder(d, rs).unroll(d);
+    for (Func f : {dot2, dp2, ds2})
+      f.compute_at(dqTile, rs);
+
+    kv.compute_root().bound(c, 0, Cp).split(s, kb, si, TPB, TailStrategy::GuardWithIf)
+        .reorder(c, si, kb, h, b).gpu_blocks(kb, h, b).gpu_threads(si);
+    kvTile.compute_at(kv, si).unroll(c);
+    kvTile.update().reorder(c, rt).unroll(c);
+    for (Func f : {dot3, dp3, pds3})
+      f.compute_at(kvTile, rt);
+    for (Func f : {dk, dv}) {
+      Var x = f.args()[0], y = f.args()[1];
+      f.fuse(h, b, hb).split(x, x0, x1, 32, TailStrategy::GuardWithIf)
+          .split(y, so, si, 8, TailStrategy::GuardWithIf).reorder(x1, si, x0, so, hb)
+          .gpu_blocks(x0, so, hb).gpu_threads(x1, si);
+    }
+    return {dq, dk, dv};
+  }
+
+  // ---- CPU schedule.
+  const int SV = VL * tiles.scoreVecs;
+  Dt.compute_root().fuse(h, b, hb).parallel(hb).vectorize(t, VL, TailStrategy::GuardWithIf);
+  dtSum.compute_at(Dt, hb).vectorize(t, VL, TailStrategy::GuardWithIf);
+  dtSum.update().reorder(t, re).vectorize(t, VL, TailStrategy::GuardWithIf);
+
+  // Score-like microkernel: f(x, y) for x the vectorised block dimension
+  // (tile SV), y the other sequence (tile 4), reduction inner.
+  auto scoreTiles = [&](Func f, Var x, Var y, std::vector<std::pair<Func, RDom>> accs) {
+    f.tile(x, y, x0, so, x1, sii, SV, 4, TailStrategy::RoundUp)
+        .vectorize(x1, VL).unroll(x1).unroll(sii);
+    for (auto &[a, r] : accs) {
+      a.compute_at(f, x0).vectorize(x, VL).unroll(x).unroll(y);
+      a.update().reorder(x, y, RVar(r)).vectorize(x, VL).unroll(x).unroll(y);
+    }
+  };
+
+  // Pass 1, per (query block, head, batch).
+  lse.compute_root().split(t, tb, ti, QB, TailStrategy::GuardWithIf)
+      .fuse(tb, h, blk1).fuse(blk1, b, blk).parallel(blk).vectorize(ti, VL, TailStrategy::GuardWithIf);
+  qT1.compute_at(lse, blk).bound_extent(t, QB).vectorize(t, VL);
+  sc1.compute_at(lse, blk).bound_extent(t, QB);
+  scoreTiles(sc1, t, s, {{dot1, rd}});
+  for (Func f : {rowMax, rowSum}) {
+    f.compute_at(lse, blk).bound_extent(t, QB).vectorize(t, VL);
+    f.update().reorder(t, rs).vectorize(t, VL).unroll(t);
+  }
+
+  // Pass 2, per (query block, head, batch).
+  dq.split(t, tb, ti, QB, TailStrategy::GuardWithIf).reorder(d, ti, tb, h, b)
+      .fuse(tb, h, blk1).fuse(blk1, b, blk).parallel(blk);
+  if (D >= VL)
+    dq.vectorize(d, VL, TailStrategy::GuardWithIf);
+  for (Func f : {qT2, gT2})
+    f.compute_at(dq, blk).bound_extent(t, QB).vectorize(t, VL);
+  ds2.compute_at(dq, blk).bound_extent(t, QB);
+  scoreTiles(ds2, t, s, {{dot2, rd}, {dp2, re}});
+  kPad.compute_root().bound(d, 0, Dp).fuse(h, b, hb).parallel(hb).vectorize(d, VL);
+  dqAcc.compute_at(dq, blk).bound(d, 0, Dp).bound_extent(t, QB)
+      .tile(d, t, co, to, ci, tii, VL * tiles.dqVecs, tiles.dqRows)
+      .vectorize(ci, VL).unroll(ci).unroll(tii);
+  dqTile.compute_at(dqAcc, co).vectorize(d, VL).unroll(d).unroll(t);
+  dqTile.update().reorder(d, t, rs).vectorize(d, VL).unroll(d).unroll(t);
+
+  // Pass 3, per (key block, head, batch).
+  kv.compute_root().bound(c, 0, Cp).split(s, kb, si, KB, TailStrategy::RoundUp)
+      .tile(c, si, co, so, ci, sii, VL * tiles.kvVecs, tiles.kvRows)
+      .reorder(ci, sii, co, so, kb, h, b).fuse(kb, h, blk1).fuse(blk1, b, blk).parallel(blk)
+      .vectorize(ci, VL).unroll(ci).unroll(sii);
+  kvTile.compute_at(kv, co).vectorize(c, VL).unroll(c).unroll(s);
+  kvTile.update().reorder(c, s, rt).vectorize(c, VL).unroll(c).unroll(s);
+  for (Func f : {kT3, vT3})
+    f.compute_at(kv, blk).bound_extent(s, KB).vectorize(s, VL);
+  pds3.compute_at(kv, blk).bound_extent(s, KB);
+  scoreTiles(pds3, s, t, {{dot3, rd}, {dp3, re}});
+  for (Func f : {qPad, gPad})
+    f.compute_root().bound(c, 0, Cp).fuse(h, b, hb).parallel(hb).vectorize(c, VL);
+  for (Func f : {dk, dv}) {
+    Var x = f.args()[0];
+    f.fuse(h, b, hb).parallel(hb);
+    if ((f.name() == dk.name() ? D : E) >= VL)
+      f.vectorize(x, VL, TailStrategy::GuardWithIf);
+  }
+  return {dq, dk, dv};
 }
 
 } // namespace attn::kernels

@@ -74,6 +74,61 @@ Halide::Func unfusedAttention(Halide::Func q, Halide::Func k, Halide::Func v,
                               const AttentionOptions &opts,
                               const Halide::Target &target);
 
+/// The three input gradients of attention (see fusedAttentionBackward):
+///   struct AttentionGradients { Halide::Func dq, dk, dv; };
+/// Spelled as a template so that this header needs no complete Halide::Func
+/// (Halide.h is not included here): the members are instantiated only where
+/// the struct is used, i.e. in code that includes Halide.h.
+template <class FuncT = Halide::Func> struct AttentionGradientsT {
+  FuncT dq, dk, dv;
+};
+using AttentionGradients = AttentionGradientsT<>;
+
+/// Fused backward of attention. Inputs, innermost dimension first:
+///   q(d, t, h, b), k(d, s, h, b), v(e, s, h, b), keyLengths(b) (int32),
+///   out(e, t, h, b)  the forward output (fusedAttention's result),
+///   dOut(e, t, h, b) its adjoint;
+/// same masking, options and shape arguments as fusedAttention. With p the
+/// masked softmax of scale * q.k over the kept keys of each query (p = 0 on a
+/// query that keeps no key, which then gets zero gradients):
+///   lse(t)  = log sum_s exp(scale * q.k)          (recomputed, stored [T,H,B])
+///   Dt(t)   = sum_e dOut(e, t) * out(e, t)         (stored [T,H,B])
+///   p(s, t) = exp(scale * q.k - lse(t)),  dp(s, t) = sum_e dOut(e, t) v(e, s)
+///   ds(s, t) = p * (dp - Dt(t))
+///   dq(d, t) = scale * sum_s ds(s, t) k(d, s)
+///   dk(d, s) = scale * sum_t ds(s, t) q(d, t)
+///   dv(e, s) = sum_t p(s, t) dOut(e, t)
+///
+/// The T x S probabilities are never stored: three passes recompute them
+/// block by block. (1) lse, per block of queries; (2) dq, per block of
+/// queries: that block's [block x S] scores, p, dp and ds are computed at the
+/// block; (3) dk and dv together (one Tuple stage), per block of keys: that
+/// block's [T x block] p and ds are computed at the block.
+///
+/// Cost: counting a "matmul" as T*S*D multiply-adds (D ~ E), the forward is
+/// 2 (q.k, p.v). The backward is 8: lse 1 (q.k), dq pass 3 (q.k, dOut.v,
+/// ds.k), dk/dv pass 4 (q.k, dOut.v, ds.q, p.dOut); i.e. about 4x the
+/// forward's flops (FlashAttention-2's backward is 5 with atomically
+/// accumulated dq; the price here of storing nothing T x S and using no
+/// atomics is recomputing q.k and dOut.v), plus 3 exp2 per (s, t) against 1.
+/// Memory beyond the outputs: O((T + S) * H * B) plus per-thread blocks of
+/// [block x S] / [T x block] floats.
+///
+/// Scheduling contract: as fusedAttention, each returned Func is scheduled as
+/// the root of its own loop nest (realize them as pipeline outputs, or
+/// compute_root them). lse, Dt and the dk/dv Tuple stage are internal
+/// compute_root stages: realized together in one Pipeline they are computed
+/// once; realized separately, each realization recomputes what it needs.
+/// All inputs are read in the range d < D, e < E, t < T, s < S, possibly many
+/// times (compute_root expensive inputs in the caller). CUDA-style GPUs get a
+/// simple GPU schedule when target.has_gpu_feature().
+AttentionGradients fusedAttentionBackward(Halide::Func q, Halide::Func k, Halide::Func v,
+                                          Halide::Func out, Halide::Func dOut,
+                                          Halide::Func keyLengths, int headDim, int valueDim,
+                                          Halide::Expr numQueries, Halide::Expr numKeys,
+                                          const AttentionOptions &opts,
+                                          const Halide::Target &target);
+
 namespace detail {
 /// The GPU kernel's algorithm (block-local probabilities, {acc, sum, max}
 /// carried per channel) with a plain CPU schedule, so that tests can check
