@@ -228,8 +228,9 @@ void TruncateOp::build(OpBuilder &builder, OperationState &state, Value x, int64
 }
 
 LogicalResult TruncateOp::verifyOp() {
-  if (getEvery() < 1)
-    return emitOpError() << "cuts every " << getEvery() << " steps: it must be at least 1";
+  int64_t every = getEvery(); // uint64_t: a negative every would pass `< 1`
+  if (every < 1)
+    return emitOpError() << "cuts every " << every << " steps: it must be at least 1";
   return success();
 }
 

@@ -631,18 +631,33 @@ struct DifferentiatePass : public DifferentiateBase<DifferentiatePass> {
     // losses, d_<param> for every parameter, d_<input> for float inputs.
     SmallVector<Type, 16> argTypes(loss.getArgumentTypes().begin(),
                                    loss.getArgumentTypes().end());
-    Type lossType = loss.getType().getResult(0);
+    auto lossRanked = loss.getNumResults() == 1
+                          ? loss.getType().getResult(0).dyn_cast<RankedTensorType>()
+                          : RankedTensorType();
+    if (!lossRanked || lossRanked.getRank() != 1 ||
+        !lossRanked.getElementType().isF32())
+      return loss.emitError() << "a loss function (attn.entry = \"loss\") returns "
+                                 "one f32 loss per example, as tensor<?xf32>; '"
+                              << name << "' has type " << loss.getType();
+    Type lossType = lossRanked;
     argTypes.push_back(lossType);
     SmallVector<unsigned, 16> differentiable;
     SmallVector<Type, 16> resultTypes{lossType};
     for (unsigned i = 0; i < loss.getNumArguments(); ++i) {
       auto role = loss.getArgAttrOfType<StringAttr>(i, "attn.role");
-      auto type = loss.getArgument(i).getType().cast<RankedTensorType>();
-      if (role && (role.getValue() == "param" || role.getValue() == "input") &&
-          type.getElementType().isF32()) {
-        differentiable.push_back(i);
-        resultTypes.push_back(type);
-      }
+      if (!role || (role.getValue() != "param" && role.getValue() != "input"))
+        continue;
+      Type argType = loss.getArgument(i).getType();
+      if (!argType.cast<TensorType>().getElementType().isF32())
+        continue; // token ids have no gradient
+      auto type = argType.dyn_cast<RankedTensorType>();
+      if (!type || !loss.getArgAttrOfType<StringAttr>(i, "attn.name"))
+        return loss.emitError()
+               << "argument #" << i << " of '" << name << "' (attn.role = \""
+               << role.getValue() << "\") needs a ranked type and an attn.name "
+                                     "(its gradient is the result d_<name>)";
+      differentiable.push_back(i);
+      resultTypes.push_back(type);
     }
     b.setInsertionPointAfter(loss);
     auto grad = b.create<FuncOp>(loc, gradName, b.getFunctionType(argTypes, resultTypes));
@@ -660,7 +675,8 @@ struct DifferentiatePass : public DifferentiateBase<DifferentiatePass> {
       NamedAttrList attrs;
       auto argName = loss.getArgAttrOfType<StringAttr>(i, "attn.name");
       attrs.append("attn.name", b.getStringAttr("d_" + argName.getValue().str()));
-      attrs.append("attn.dims", loss.getArgAttr(i, "attn.dims"));
+      if (Attribute dims = loss.getArgAttr(i, "attn.dims"))
+        attrs.append("attn.dims", dims);
       grad.setResultAttrs(r + 1, attrs.getAttrs());
     }
 
