@@ -560,13 +560,12 @@ BackwardTiles chooseBackwardTiles(const Target &target, int D, int E) {
                 target.has_feature(Target::AVX512_Cannonlake) ||
                 target.has_feature(Target::AVX512);
   t.vec = std::max(4, target.natural_vector_size<float>());
-  // 32-query / 32-key blocks: the per-block buffers ([block x S] ds for dq,
-  // [T x block] {p, ds} for dk/dv) stay L2-sized for sequences up to ~2K.
-  t.qBlock = 32;
-  t.kBlock = 32;
-  t.scoreVecs = std::max(1, 32 / t.vec >= 2 ? 2 : 1);
-  if (t.qBlock % (t.vec * t.scoreVecs))
-    t.scoreVecs = 1;
+  // Score / dp microkernels as in the forward: 4 x 4 accumulators with
+  // AVX-512, 2 x 4 with AVX2. Blocks of 64 (AVX-512) or 32 queries / keys:
+  // the per-block buffers ([block x S] ds for dq, [T x block] {p, ds} for
+  // dk/dv) stay L2-sized for sequences up to ~2K.
+  t.scoreVecs = avx512 ? 4 : 2;
+  t.qBlock = t.kBlock = std::max(32, t.vec * t.scoreVecs);
   // Accumulator budget (vector registers) of a microkernel tile.
   const int budget = avx512 ? 24 : 8;
   auto pickVecs = [&](int channels) {

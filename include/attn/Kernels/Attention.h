@@ -111,8 +111,10 @@ using AttentionGradients = AttentionGradientsT<>;
 /// forward's flops (FlashAttention-2's backward is 5 with atomically
 /// accumulated dq; the price here of storing nothing T x S and using no
 /// atomics is recomputing q.k and dOut.v), plus 3 exp2 per (s, t) against 1.
-/// Memory beyond the outputs: O((T + S) * H * B) plus per-thread blocks of
-/// [block x S] / [T x block] floats.
+/// Masked (causal, padded) blocks are not skipped. Memory beyond the
+/// outputs: O((T + S) * H * B), padded copies of k, q, dOut, plus per-thread
+/// blocks of [block x S] / [T x block] floats (block = 64 with AVX-512, else
+/// 32). Measured (docs/kernels.md): ~5-6x the forward's time on one core.
 ///
 /// Scheduling contract: as fusedAttention, each returned Func is scheduled as
 /// the root of its own loop nest (realize them as pipeline outputs, or
@@ -121,7 +123,8 @@ using AttentionGradients = AttentionGradientsT<>;
 /// once; realized separately, each realization recomputes what it needs.
 /// All inputs are read in the range d < D, e < E, t < T, s < S, possibly many
 /// times (compute_root expensive inputs in the caller). CUDA-style GPUs get a
-/// simple GPU schedule when target.has_gpu_feature().
+/// simple GPU schedule when target.has_gpu_feature() (one thread per query
+/// for lse/dq and per key for dk/dv; compiled for sm_80 but never run here).
 AttentionGradients fusedAttentionBackward(Halide::Func q, Halide::Func k, Halide::Func v,
                                           Halide::Func out, Halide::Func dOut,
                                           Halide::Func keyLengths, int headDim, int valueDim,
