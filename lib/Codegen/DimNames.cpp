@@ -141,6 +141,10 @@ private:
       else
         first.push_back("?");
       set(result, first);
+    } else if (auto g = llvm::dyn_cast<attnd::AttentionGradOp>(op)) {
+      set(g.getDq(), of(g.getQ()));
+      set(g.getDk(), of(g.getK()));
+      set(g.getDv(), of(g.getV()));
     } else if (auto rec = llvm::dyn_cast<attnd::RecurrenceOp>(op)) {
       visitRecurrence(rec);
     }

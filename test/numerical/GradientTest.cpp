@@ -135,12 +135,14 @@ TEST(Gradients, RecurrencesBothWaysWithPadding) {
   checkAgainstDifferences(x, inputs.x, objective, "input 'x'");
 }
 
-TEST(Gradients, MaskedMultiHeadAttentionAndInputs) {
+TEST(Gradients, MaskedAndCausalMultiHeadAttentionAndInputs) {
+  // Both attentions are fused forward and backward (attn.attention_grad);
+  // one row sees a single key.
   grad_mse::Model model(7);
-  std::vector<int32_t> lengths{3, 5};
-  attnrt::Tensor x = randomFloats({2, 5, 8}, 5);
-  attnrt::Tensor y = randomFloats({2, 5, 8}, 6);
-  std::vector<float> weights{0.5f, 0.25f};
+  std::vector<int32_t> lengths{3, 5, 1};
+  attnrt::Tensor x = randomFloats({3, 5, 8}, 5);
+  attnrt::Tensor y = randomFloats({3, 5, 8}, 6);
+  std::vector<float> weights{0.5f, 0.25f, 1.0f};
   attnrt::ParamStore grads = model.gradients();
   grad_mse::Model::InputGradients inputs;
   model.gradient(x, y, lengths, weights, grads, &inputs);

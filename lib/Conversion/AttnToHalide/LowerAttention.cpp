@@ -3,7 +3,8 @@
 // The fused op maps onto attn::kernels::fusedAttention, which works on 4-D
 // Funcs (d, t, h, b): [B, T, D] operands get a unit head axis, [B, H, T, D]
 // map directly. The kernel schedules itself and streams keys through an
-// online softmax; the T x S score matrix is never stored.
+// online softmax; the T x S score matrix is never stored. attn.attention_grad
+// maps onto kernels::fusedAttentionBackward the same way.
 //
 //===----------------------------------------------------------------------===//
 #include "Lowerer.h"
@@ -24,6 +25,11 @@ static Func headView(const HalideTensor &x, const std::string &name) {
   else
     view(d, t, h, b) = x.at({b, h, t, d});
   return view;
+}
+
+/// The `[B, (H,) T, D]` view of a 4-D kernel result f(d, t, h, b).
+static Expr fromHeadView(const Func &f, size_t rank, const std::vector<Var> &a) {
+  return rank == 3 ? f(a[2], a[1], 0, a[0]) : f(a[3], a[2], a[1], a[0]);
 }
 
 bool Lowerer::lowerAttention(attnd::AttentionOp op, std::string &error) {
@@ -65,10 +71,50 @@ bool Lowerer::lowerAttention(attnd::AttentionOp op, std::string &error) {
   std::vector<Expr> extents(q.extents.begin(), q.extents.end() - 1);
   extents.push_back(v.extents[rank - 1]);
   HalideTensor t = define("attention_out", extents, [&](const AxisVars &axes) {
-    const auto &a = axes.vars;
-    return rank == 3 ? out(a[2], a[1], 0, a[0]) : out(a[3], a[2], a[1], a[0]);
+    return fromHeadView(out, rank, axes.vars);
   });
   record(op.getResult(), t);
+  return true;
+}
+
+bool Lowerer::lowerAttentionGrad(attnd::AttentionGradOp op, std::string &error) {
+  const HalideTensor &q = get(op.getQ()), &k = get(op.getK()), &v = get(op.getV());
+  size_t rank = q.rank();
+  auto qType = op.getQ().getType().cast<mlir::RankedTensorType>();
+  auto vType = op.getV().getType().cast<mlir::RankedTensorType>();
+  if ((rank != 3 && rank != 4) || qType.isDynamicDim(rank - 1) ||
+      vType.isDynamicDim(rank - 1)) {
+    error = "attn.attention_grad needs [B, T, D] or [B, H, T, D] operands with "
+            "compile-time feature sizes";
+    return false;
+  }
+  kernels::AttentionOptions options;
+  options.scale = op.getScale().convertToFloat();
+  options.causal = op.getCausal();
+  options.hasLengths = op.getLengths() != nullptr;
+  Func lengths;
+  if (op.getLengths()) {
+    Var b("b");
+    lengths = Func(freshName("key_lengths"));
+    lengths(b) = get(op.getLengths()).at({b});
+  }
+  std::string base = freshName("attention_grad");
+  kernels::AttentionGradients g = kernels::fusedAttentionBackward(
+      headView(q, base + "_q"), headView(k, base + "_k"), headView(v, base + "_v"),
+      headView(get(op.getOut()), base + "_out"), headView(get(op.getDout()), base + "_dout"),
+      lengths, static_cast<int>(qType.getDimSize(rank - 1)),
+      static_cast<int>(vType.getDimSize(rank - 1)), q.extents[rank - 2], k.extents[rank - 2],
+      options, target);
+  const std::pair<Func, mlir::Value> results[] = {
+      {g.dq, op.getDq()}, {g.dk, op.getDk()}, {g.dv, op.getDv()}};
+  const HalideTensor *like[] = {&q, &k, &v};
+  for (int i = 0; i < 3; ++i) {
+    const Func &f = results[i].first;
+    stages.push_back({f, {}, StageRole::Attention, {}});
+    record(results[i].second,
+           define("attention_grad_out", like[i]->extents,
+                  [&](const AxisVars &axes) { return fromHeadView(f, rank, axes.vars); }));
+  }
   return true;
 }
 
@@ -87,6 +133,8 @@ bool Lowerer::lower(mlir::Operation *op, std::string &error) {
     return lowerContract(c, error);
   if (auto a = llvm::dyn_cast<attnd::AttentionOp>(op))
     return lowerAttention(a, error);
+  if (auto a = llvm::dyn_cast<attnd::AttentionGradOp>(op))
+    return lowerAttentionGrad(a, error);
 
   HalideTensor t;
   if (auto u = llvm::dyn_cast<attnd::UnaryOp>(op))

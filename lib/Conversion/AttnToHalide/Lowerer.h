@@ -91,6 +91,7 @@ private:
   HalideTensor lowerScore(mlir::attn::ScoreOp op);
   HalideTensor lowerContext(mlir::attn::ContextOp op);
   bool lowerAttention(mlir::attn::AttentionOp op, std::string &error);
+  bool lowerAttentionGrad(mlir::attn::AttentionGradOp op, std::string &error);
 
   /// The keep-predicate of a masked reduction over `axis` at positions
   /// `pos` (MLIR order, with the reduced axis replaced by `r`).

@@ -547,6 +547,42 @@ def Attn_AttentionOp : Attn_Op<"attention"> {
   ];
 }
 
+def Attn_AttentionGradOp : Attn_Op<"attention_grad"> {
+  let summary = "the adjoint of attn.attention, fused";
+  let description = [{
+    The gradients `dq`, `dk`, `dv` (types of `q`, `k`, `v`) of
+    `sum(dout * attn.attention(q, k, v))`, given the forward result `out` and
+    its adjoint `dout`, with the same `lengths`, `scale` and `causal` as the
+    forward op. Lowered to a kernel that recomputes the probabilities block
+    by block (the T x S matrix is never stored): with `p` the masked softmax
+    and `D[t] = sum_e dout[t, e] * out[t, e]`, `ds = p * (dout . v - D)`,
+    `dq = scale * ds k`, `dk = scale * ds^T q`, `dv = p^T dout`.
+    attn-differentiate emits it for a score -> soft alignment -> weighted sum
+    that attn-fuse-attention would fuse.
+
+    ```mlir
+    %dq, %dk, %dv = attn.attention_grad %q, %k, %v, %o, %do lengths(%len) {scale = 2.500000e-01 : f32}
+        : (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>,
+           tensor<?x4x?x16xf32>) -> (tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>, tensor<?x4x?x16xf32>)
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$q, Attn_Tensor:$k, Attn_Tensor:$v,
+                       Attn_Tensor:$out, Attn_Tensor:$dout,
+                       Optional<Attn_Lengths>:$lengths, F32Attr:$scale,
+                       UnitAttr:$causal);
+  let results = (outs Attn_Tensor:$dq, Attn_Tensor:$dk, Attn_Tensor:$dv);
+  let assemblyFormat = [{
+    $q `,` $k `,` $v `,` $out `,` $dout (`lengths` `(` $lengths^ `)`)? attr-dict `:`
+    `(` type($q) `,` type($k) `,` type($v) `,` type($out) `,` type($dout) `)` `->`
+    `(` type($dq) `,` type($dk) `,` type($dv) `)`
+  }];
+  let builders = [
+    OpBuilder<(ins "::mlir::Value":$q, "::mlir::Value":$k, "::mlir::Value":$v,
+                   "::mlir::Value":$out, "::mlir::Value":$dout, "float":$scale,
+                   CArg<"::mlir::Value", "{}">:$lengths, CArg<"bool", "false">:$causal)>
+  ];
+}
+
 def Attn_CombineHeadsOp : Attn_Op<"combine_heads"> {
   let summary = "combines attention heads by concatenation or averaging";
   let description = [{

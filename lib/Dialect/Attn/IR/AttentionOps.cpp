@@ -8,6 +8,8 @@
 
 #include "OpHelpers.h"
 
+#include "mlir/IR/TypeUtilities.h"
+
 using namespace mlir;
 using namespace mlir::attn;
 using namespace mlir::attn::detail;
@@ -237,6 +239,42 @@ LogicalResult AttentionOp::verifyOp() {
 void AttentionOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
   Type q = getQ().getType(), k = getK().getType(), v = getV().getType();
   inferred.push_back(inferWeightedSum({q, k, v}, q, v));
+}
+
+//===----------------------------------------------------------------------===//
+// attn.attention_grad
+//===----------------------------------------------------------------------===//
+
+void AttentionGradOp::build(OpBuilder &builder, OperationState &state, Value q, Value k,
+                            Value v, Value out, Value dout, float scale, Value lengths,
+                            bool causal) {
+  build(builder, state, {q.getType(), k.getType(), v.getType()}, q, k, v, out, dout, lengths,
+        builder.getF32FloatAttr(scale), causal ? builder.getUnitAttr() : UnitAttr());
+}
+
+LogicalResult AttentionGradOp::verifyOp() {
+  Operation *op = getOperation();
+  if (failed(verifyLayout(op, {{"q", getQ()}, {"k", getK()}, {"v", getV()}})) ||
+      failed(verifySameSize(op, "the feature size D", getQ(), "q", 1, getK(), "k", 1)) ||
+      failed(verifySameSize(op, "the number of positions S", getK(), "k", 2, getV(), "v", 2)))
+    return failure();
+  Type forward = inferWeightedSum({getQ().getType(), getK().getType(), getV().getType()},
+                                  getQ().getType(), getV().getType());
+  for (auto [name, value] : {std::pair<const char *, Value>{"out", getOut()}, {"dout", getDout()}})
+    if (failed(verifyCompatibleShape(value.getType(), forward)))
+      return emitOpError() << "'" << name << "' is " << value.getType()
+                           << ", the attention's result is " << forward;
+  if (getLengths())
+    if (auto t = getQ().getType().dyn_cast<RankedTensorType>())
+      if (t.getRank() < 3)
+        return emitOpError() << "lengths need a batch axis: operands of rank >= 3, got " << t;
+  return verifyInferredResultTypes(op);
+}
+
+void AttentionGradOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(getQ().getType());
+  inferred.push_back(getK().getType());
+  inferred.push_back(getV().getType());
 }
 
 //===----------------------------------------------------------------------===//

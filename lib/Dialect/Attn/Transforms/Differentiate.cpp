@@ -28,6 +28,7 @@
 #include "attn/Dialect/Attn/AttnOps.h"
 #include "attn/Dialect/Attn/Einsum.h"
 #include "attn/Dialect/Attn/Passes.h"
+#include "AttentionSpecs.h"
 
 #include "mlir/Dialect/StandardOps/IR/Ops.h"
 #include "mlir/IR/BlockAndValueMapping.h"
@@ -217,6 +218,7 @@ private:
   LogicalResult binaryRule(Operation *op, Value dR);
   LogicalResult unaryRule(UnaryOp op, Value dR);
   LogicalResult contractRule(ContractOp op, Value dR);
+  bool fusedAttentionRule(ContractOp op, Value dR);
   LogicalResult alignRule(AlignOp op, Value dR);
   LogicalResult recurrenceRule(RecurrenceOp op);
 };
@@ -300,7 +302,83 @@ LogicalResult Differentiator::unaryRule(UnaryOp op, Value dR) {
   return success();
 }
 
+/// The weighted sum `op` of a scaled dot score's soft alignment over the
+/// keys (what attn-raise + attn-fuse-attention make one attn.attention):
+/// its adjoint is one attn.attention_grad, which recomputes the
+/// probabilities block by block instead of keeping them. The score, the
+/// scaling and the alignment must have no other use (then they receive no
+/// adjoint of their own). Returns false, building nothing, for any other
+/// contraction.
+bool Differentiator::fusedAttentionRule(ContractOp op, Value dR) {
+  Optional<EinsumSpec> spec = EinsumSpec::parse(op.getSpec());
+  if (!spec)
+    return false;
+  for (int alphaIndex : contextAlphaCandidates(*spec)) {
+    size_t n = spec->inputs[alphaIndex].size();
+    auto align = op->getOperand(alphaIndex).getDefiningOp<AlignOp>();
+    if (!align || align.getMode() != AlignMode::soft || align.getAxis() + 1 != n ||
+        !align->hasOneUse())
+      continue;
+    if (op.getLengths() && (align.getLengths() != op.getLengths() ||
+                            op.getMasked() != StringRef(&spec->inputs[alphaIndex][n - 1], 1)))
+      continue;
+    bool causal = false;
+    if (Optional<PositionRel> rel = align.getRelKind()) {
+      if (*rel != PositionRel::le || *align.getRelAxis() + 2 != n)
+        continue;
+      causal = true;
+    }
+    // The scores, possibly times or over a scalar constant.
+    Value scores = align.getX();
+    double scale = 1.0;
+    Operation *scaling = scores.getDefiningOp();
+    if (scaling && isa<MulOp, DivOp>(scaling) && scaling->hasOneUse()) {
+      auto scalingSpec = EinsumSpec::parse(scaling->getAttrOfType<StringAttr>("spec")
+                                               ? scaling->getAttrOfType<StringAttr>("spec")
+                                                     .getValue()
+                                               : StringRef());
+      bool isDiv = isa<DivOp>(scaling);
+      for (int i = 0; i < (isDiv ? 1 : 2) && scalingSpec; ++i) {
+        Optional<double> c = scalarConstant(scaling->getOperand(1 - i));
+        if (!c || (isDiv && *c == 0.0) || scalingSpec->inputs[i] != scalingSpec->result ||
+            !scalingSpec->inputs[1 - i].empty())
+          continue;
+        scale = isDiv ? 1.0 / *c : *c;
+        scores = scaling->getOperand(i);
+        break;
+      }
+    }
+    auto score = scores.getDefiningOp<ContractOp>();
+    if (!score || !score->hasOneUse() || score.getLengths())
+      continue;
+    Optional<EinsumSpec> scoreSpec = EinsumSpec::parse(score.getSpec());
+    int query = scoreSpec ? matchPairSpec(*scoreSpec, /*keepLast=*/false) : -1;
+    if (query < 0)
+      continue;
+    Value q = query == 0 ? score.getLhs() : score.getRhs();
+    Value k = query == 0 ? score.getRhs() : score.getLhs();
+    Value v = op->getOperand(1 - alphaIndex);
+    // What the fused kernels take: [B, T, D] or [B, H, T, D] with
+    // compile-time feature sizes.
+    auto qType = q.getType().dyn_cast<RankedTensorType>();
+    auto vType = v.getType().dyn_cast<RankedTensorType>();
+    if (!qType || !vType || (n != 3 && n != 4) || qType.isDynamicDim(n - 1) ||
+        vType.isDynamicDim(n - 1))
+      continue;
+    auto grad = b.create<AttentionGradOp>(op.getLoc(), q, k, v, op.getResult(), dR,
+                                          static_cast<float>(scale), align.getLengths(),
+                                          causal);
+    contributeValue(q, grad.getDq());
+    contributeValue(k, grad.getDk());
+    contributeValue(v, grad.getDv());
+    return true;
+  }
+  return false;
+}
+
 LogicalResult Differentiator::contractRule(ContractOp op, Value dR) {
+  if (fusedAttentionRule(op, dR))
+    return success();
   EinsumSpec spec = *EinsumSpec::parse(op.getSpec());
   const std::string &ta = spec.inputs[0], &tb = spec.inputs[1], &tr = spec.result;
   char masked = op.getMasked() ? op.getMasked()->front() : 0;

@@ -11,6 +11,7 @@
 #include "attn/Dialect/Attn/AttnOps.h"
 #include "attn/Dialect/Attn/Einsum.h"
 #include "attn/Dialect/Attn/Passes.h"
+#include "AttentionSpecs.h"
 
 #include "mlir/IR/Matchers.h"
 #include "mlir/IR/PatternMatch.h"
@@ -20,30 +21,6 @@ using namespace mlir;
 using namespace mlir::attn;
 
 namespace {
-
-/// Two terms "P x u" and "P y u" with the same prefix P and last letter u,
-/// and a result "P x y" (or "P x y u" when `keepLast`). Returns which input
-/// supplies the first of the two result positions (x): 0, 1, or -1 if the
-/// spec has another form.
-int matchPairSpec(const EinsumSpec &spec, bool keepLast) {
-  if (spec.inputs.size() != 2)
-    return -1;
-  const std::string &a = spec.inputs[0], &b = spec.inputs[1];
-  const std::string &out = spec.result;
-  size_t n = a.size();
-  if (n < 2 || b.size() != n || out.size() != (keepLast ? n + 1 : n))
-    return -1;
-  std::string prefix = a.substr(0, n - 2);
-  if (b.compare(0, n - 2, prefix) != 0 || out.compare(0, n - 2, prefix) != 0)
-    return -1;
-  if (a[n - 1] != b[n - 1] || (keepLast && out.back() != a[n - 1]))
-    return -1;
-  if (out[n - 2] == a[n - 2] && out[n - 1] == b[n - 2])
-    return 0;
-  if (out[n - 2] == b[n - 2] && out[n - 1] == a[n - 2])
-    return 1;
-  return -1;
-}
 
 Optional<EinsumSpec> specOf(ContractOp op) {
   if (op.getLengths())
@@ -78,12 +55,6 @@ Optional<double> scaleOf(ScoreOp score) {
   return llvm::None;
 }
 
-Optional<double> scalarConstant(Value value) {
-  FloatAttr attr;
-  if (!value.getDefiningOp<ConstantOp>() || !matchPattern(value, m_Constant(&attr)))
-    return llvm::None;
-  return attr.getValueAsDouble();
-}
 
 /// (b) score * c, c * score, score / c => attn.score scaled_dot, when the
 /// score has no other use and the spec only broadcasts the scalar.
@@ -140,18 +111,9 @@ struct ContractToContext : OpRewritePattern<ContractOp> {
     if (!spec || spec->inputs.size() != 2)
       return failure();
     // alpha "P t s", v "P s e", result "P t e", in either operand order.
-    for (int alphaIndex = 0; alphaIndex < 2; ++alphaIndex) {
+    for (int alphaIndex : contextAlphaCandidates(*spec)) {
       const std::string &alpha = spec->inputs[alphaIndex];
-      const std::string &v = spec->inputs[1 - alphaIndex];
-      const std::string &out = spec->result;
       size_t n = alpha.size();
-      if (n < 2 || v.size() != n || out.size() != n)
-        continue;
-      std::string prefix = alpha.substr(0, n - 2);
-      if (v.compare(0, n - 2, prefix) != 0 ||
-          out.compare(0, n - 2, prefix) != 0 || v[n - 2] != alpha[n - 1] ||
-          out[n - 2] != alpha[n - 2] || out[n - 1] != v[n - 1])
-        continue;
       Value alphaValue = op->getOperand(alphaIndex);
       if (!isSoftAlignOverLastAxis(alphaValue, n))
         continue;
