@@ -8,7 +8,8 @@
 //  - the tile's rows: an output letter that only the operand *not* read along
 //    the innermost letter has, so every vector loaded is reused by each row;
 //  - panels: the operand read along the innermost letter (typically a weight
-//    matrix [K][N] with a long row stride) is repacked as [N/P][K][P], so the
+//    matrix [K][N] with a long row stride, or [N][K] read transposed) is
+//    repacked as [N/P][K][P], so the
 //    reduction walks it densely instead of jumping a row per step (a 2048-wide
 //    weight puts 8 KiB between rows: cache-set conflicts, PERFORMANCE.md #4).
 //    Where the panels are packed depends on how often the kernel runs: once
@@ -59,7 +60,7 @@ ContractPlan plan(const std::string &lhs, const std::string &rhs,
       break;
     }
   const int64_t *n = as_const_int(extents[inner]);
-  if (p.rowAxis >= 0 && vectorTerm.back() == inner && n && *n % kLanes == 0)
+  if (p.rowAxis >= 0 && n && *n % kLanes == 0)
     p.panel = *n % (2 * kLanes) == 0 ? 2 * kLanes : kLanes;
   return p;
 }
@@ -154,21 +155,26 @@ bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {
     accArgs[0] = xi;
     accArgs.push_back(xo);
     // The packed copy of the vector-side operand: [col/P][others...][P].
+    // The column letter need not be the operand's last: a transposed weight
+    // (dR @ W^T in a backward pass, spec "ab,cb->ac") is packed the same way,
+    // which transposes it once instead of gathering a row stride apart.
     const std::string &term = p.vectorSide == 0 ? lhsTerm : rhsTerm;
     const HalideTensor &v = p.vectorSide == 0 ? a : b;
+    const int column = static_cast<int>(term.find(inner));
     AxisVars pv(term.size());
     std::vector<Var> packedArgs{xi};
     std::vector<Expr> source = pv.exprs();
-    source.back() = xo * p.panel + xi;
-    for (int k = static_cast<int>(term.size()) - 2; k >= 0; --k)
-      packedArgs.push_back(pv.vars[k]);
+    source[column] = xo * p.panel + xi;
+    std::vector<Expr> packedIdx{xi};
+    const std::vector<Expr> &vIdx = p.vectorSide == 0 ? lhsIdx : rhsIdx;
+    for (int k = static_cast<int>(term.size()) - 1; k >= 0; --k)
+      if (k != column) {
+        packedArgs.push_back(pv.vars[k]);
+        packedIdx.push_back(vIdx[k]);
+      }
     packedArgs.push_back(xo);
     Func packed(t.func.name() + "_panels");
     packed(packedArgs) = v.at(source);
-    std::vector<Expr> packedIdx{xi};
-    const std::vector<Expr> &vIdx = p.vectorSide == 0 ? lhsIdx : rhsIdx;
-    for (int k = static_cast<int>(term.size()) - 2; k >= 0; --k)
-      packedIdx.push_back(vIdx[k]);
     packedIdx.push_back(xo);
     (p.vectorSide == 0 ? lhsValue : rhsValue) = packed(packedIdx);
     // Packed at the root (a stage), unless in a step: see the top of the file.

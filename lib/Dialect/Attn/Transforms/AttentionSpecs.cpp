@@ -15,7 +15,10 @@ int mlir::attn::matchPairSpec(const EinsumSpec &spec, bool keepLast) {
   const std::string &a = spec.inputs[0], &b = spec.inputs[1];
   const std::string &out = spec.result;
   size_t n = a.size();
-  if (n < 2 || b.size() != n || out.size() != (keepLast ? n + 1 : n))
+  // P is not empty: scores are per example. Without a batch axis, "a b, c b
+  // -> a c" is a product with a transposed weight (dR @ W^T in a backward
+  // pass), which the contraction kernels do better than a score kernel.
+  if (n < 3 || b.size() != n || out.size() != (keepLast ? n + 1 : n))
     return -1;
   std::string prefix = a.substr(0, n - 2);
   if (b.compare(0, n - 2, prefix) != 0 || out.compare(0, n - 2, prefix) != 0)

@@ -17,7 +17,8 @@
 namespace mlir {
 namespace attn {
 
-/// Two terms "P x u" and "P y u" with the same prefix P and last letter u,
+/// Two terms "P x u" and "P y u" with the same non-empty prefix P (at least
+/// the batch) and last letter u,
 /// and a result "P x y" (or "P x y u" when `keepLast`). Returns which input
 /// supplies the first of the two result positions (x): 0, 1, or -1 if the
 /// spec has another form.
