@@ -3,7 +3,9 @@
 #include "attnrt/HeatMap.h"
 
 #include <cerrno>
+#include <cstdarg>
 #include <cstdlib>
+#include <limits>
 
 namespace examples {
 
@@ -54,6 +56,73 @@ double realOption(const std::string &option, const std::string &text, double lo,
     throw UsageError(option + " needs a number in [" + std::to_string(lo) + ", " +
                      std::to_string(hi) + "], not '" + text + "'");
   return v;
+}
+
+bool parseTrainOption(const std::string &option, const std::function<std::string()> &value,
+                      TrainSettings &settings, const TrainOptionsSpec &spec) {
+  auto integer = [&](long long lo, long long hi) { return integerOption(option, value(), lo, hi); };
+  auto real = [&](double lo, double hi) { return realOption(option, value(), lo, hi); };
+  if (option == "--out")
+    settings.outDir = value();
+  else if (option == "--resume")
+    settings.resume = true;
+  else if (option == "--max-seconds")
+    settings.maxSeconds = real(0, 1e7);
+  else if (option == "--max-steps")
+    settings.maxSteps = integer(0, spec.maxCount);
+  else if (option == "--epochs" && spec.epochs)
+    settings.epochs = integer(0, spec.maxCount);
+  else if (option == "--seed")
+    settings.seed = static_cast<uint64_t>(integer(0, std::numeric_limits<long long>::max()));
+  else if (option == "--batch")
+    settings.batchSize = integer(1, 65536);
+  else if (option == "--lr")
+    settings.lr = real(0, 10);
+  else if (option == "--decay-every")
+    settings.decayEvery = integer(1, spec.maxCount);
+  else if (option == "--clip")
+    settings.clipNorm = real(1e-6, 1e6);
+  else if (option == "--eval-every")
+    settings.evalEvery = integer(1, spec.maxCount);
+  else
+    return false;
+  return true;
+}
+
+namespace {
+std::string format(const char *fmt, ...) {
+  char text[512];
+  va_list args;
+  va_start(args, fmt);
+  std::vsnprintf(text, sizeof text, fmt, args);
+  va_end(args);
+  return text;
+}
+} // namespace
+
+std::string trainOptionsUsage(const TrainSettings &d, const TrainOptionsSpec &spec) {
+  std::string text =
+      format("  --out DIR          checkpoints and PNGs (default %s)\n", d.outDir.c_str());
+  text += "  --resume           continue from DIR/checkpoint.safetensors if it exists\n";
+  text += format("  --max-seconds S    training time budget, 0 for none (default %g)\n",
+                 d.maxSeconds);
+  text += format("  --max-steps N      stop after N training steps in all, 0 for none "
+                 "(default %lld)\n",
+                 static_cast<long long>(d.maxSteps));
+  if (spec.epochs)
+    text += format("  --epochs N         stop after N epochs, 0 for none (default %lld)\n",
+                   static_cast<long long>(d.epochs));
+  text += format("  --seed N           %s (default %llu)\n", spec.seedUse.c_str(),
+                 static_cast<unsigned long long>(d.seed));
+  text += format("  --batch N          %s per batch (default %lld)\n", spec.batchUnit.c_str(),
+                 static_cast<long long>(d.batchSize));
+  text += format("  --lr X             Adam learning rate (default %g), halved every\n", d.lr);
+  text += format("  --decay-every N    N steps (default %lld)\n",
+                 static_cast<long long>(d.decayEvery));
+  text += format("  --clip X           global gradient-norm clip (default %g)\n", d.clipNorm);
+  text += format("  --eval-every N     steps between %s (default %lld)\n",
+                 spec.evaluations.c_str(), static_cast<long long>(d.evalEvery));
+  return text;
 }
 
 } // namespace examples

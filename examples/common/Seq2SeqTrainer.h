@@ -1,6 +1,6 @@
 // What the example trainers share (dates_train, g2p_train): training a
 // generated sequence-to-sequence Model with teacher forcing, decoding in
-// chunks, alignment images, and the number parsing of their command lines.
+// chunks, alignment images, and the training options of their command lines.
 //
 // Each .attn model compiles to its own Model class, so the trainer is a
 // template over it. The Model needs what attnc generates for a model with an
@@ -283,6 +283,29 @@ long long integerOption(const std::string &option, const std::string &text, long
                         long long hi);
 /// The whole of `text` as a finite number in [lo, hi], or UsageError.
 double realOption(const std::string &option, const std::string &text, double lo, double hi);
+
+// ---- the training options both trainers take ----
+
+/// What differs between the apps in the common training options: limits,
+/// whether --epochs is one, and a few words of the usage text.
+struct TrainOptionsSpec {
+  long long maxCount = 10000000; ///< upper bound of --max-steps, --epochs, --decay-every, --eval-every
+  bool epochs = false;           ///< whether --epochs N is an option
+  std::string seedUse = "initialisation and batch order"; ///< what --seed seeds
+  std::string batchUnit = "examples";                     ///< "--batch N  <unit> per batch"
+  std::string evaluations = "evaluations";                ///< "steps between <evaluations>"
+};
+
+/// If `option` is one of the common training options (--out, --resume,
+/// --max-seconds, --max-steps, [--epochs], --seed, --batch, --lr,
+/// --decay-every, --clip, --eval-every), sets it in `settings`, taking its
+/// value from `value()`, and returns true; otherwise returns false and takes
+/// nothing. A bad value throws UsageError.
+bool parseTrainOption(const std::string &option, const std::function<std::string()> &value,
+                      TrainSettings &settings, const TrainOptionsSpec &spec = {});
+
+/// The usage lines of those options, with the defaults in `defaults`.
+std::string trainOptionsUsage(const TrainSettings &defaults, const TrainOptionsSpec &spec = {});
 
 } // namespace examples
 

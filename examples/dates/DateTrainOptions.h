@@ -2,6 +2,8 @@
 #ifndef ATTN_EXAMPLES_DATES_DATETRAINOPTIONS_H
 #define ATTN_EXAMPLES_DATES_DATETRAINOPTIONS_H
 
+#include "Seq2SeqTrainer.h"
+
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -9,20 +11,29 @@
 
 namespace dates {
 
+/// The date trainer's defaults of the common training settings.
+inline examples::TrainSettings defaultTrainSettings() {
+  examples::TrainSettings s;
+  s.outDir = "dates-out";    // checkpoints and alignment images
+  s.seed = 1;                // initialisation, data and batch order
+  s.batchSize = 64;
+  s.lr = 3e-3;               // Adam
+  s.decayEvery = 1500;       // halve the learning rate every N steps
+  s.clipNorm = 5.0;          // global gradient norm
+  s.evalEvery = 200;         // steps between held-out evaluations
+  s.maxSeconds = 600;        // training time budget (0: none)
+  s.maxSteps = 0;            // stop after this many steps in all (0: no limit)
+  s.higherIsBetter = true;
+  s.targetMetric = 0.99;     // stop once held-out greedy exact match reaches it
+  s.metricName = "held-out exact match";
+  s.resume = false;          // continue from <outDir>/checkpoint.safetensors
+  return s;
+}
+
 struct TrainConfig {
-  std::string outDir = "dates-out"; ///< checkpoints and alignment images
-  uint64_t seed = 1;                ///< initialisation, data and batch order
+  examples::TrainSettings train = defaultTrainSettings();
   size_t examplesPerEpoch = 10000;  ///< fresh training dates each epoch
   size_t heldOutExamples = 1000;
-  int64_t batchSize = 64;
-  double lr = 3e-3;                 ///< Adam
-  int64_t decayEvery = 1500;        ///< halve the learning rate every N steps
-  double clipNorm = 5.0;            ///< global gradient norm
-  int64_t evalEvery = 200;          ///< steps between held-out evaluations
-  double maxSeconds = 600;          ///< training time budget (0: none)
-  int64_t maxSteps = 0;             ///< stop after this many steps in all (0: no limit)
-  double targetAccuracy = 0.99;     ///< stop once held-out greedy exact match reaches it
-  bool resume = false;              ///< continue from <outDir>/checkpoint.safetensors
   int beam = 5;                     ///< beam size of the final decoding
   int show = 6;                     ///< held-out examples printed with their attention
   int images = 4;                   ///< alignment PNGs written

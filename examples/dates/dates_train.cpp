@@ -38,7 +38,7 @@ EncodedPairs encode(std::vector<dates::DatePair> pairs) {
 /// Every epoch sees fresh training dates: the data of epoch k comes from seed
 /// (seed, k), so a resumed run sees the same data as an uninterrupted one.
 EncodedPairs trainingData(const dates::TrainConfig &config, int64_t epoch) {
-  uint64_t seed = config.seed * 1000003ull + static_cast<uint64_t>(epoch);
+  uint64_t seed = config.train.seed * 1000003ull + static_cast<uint64_t>(epoch);
   return encode(dates::generateDates(seed, config.examplesPerEpoch, dates::Split::Train));
 }
 
@@ -58,38 +58,20 @@ void writeAlignmentImages(const dates::TrainConfig &config, const EncodedPairs &
     std::vector<std::string> colLabels;
     for (char ch : source)
       colLabels.push_back(std::string(1, ch));
-    std::string path = config.outDir + "/alignment-" + std::to_string(i) + ".png";
+    std::string path = config.train.outDir + "/alignment-" + std::to_string(i) + ".png";
     if (examples::writeAlignmentImage(path, colLabels, best, examples::tokenText,
                                       source + " -> " + examples::tokensText(best.tokens)))
       std::printf("wrote %s\n", path.c_str());
   }
 }
 
-examples::TrainSettings trainSettings(const dates::TrainConfig &config) {
-  examples::TrainSettings s;
-  s.outDir = config.outDir;
-  s.seed = config.seed;
-  s.batchSize = config.batchSize;
-  s.lr = config.lr;
-  s.decayEvery = config.decayEvery;
-  s.clipNorm = config.clipNorm;
-  s.evalEvery = config.evalEvery;
-  s.maxSeconds = config.maxSeconds;
-  s.maxSteps = config.maxSteps;
-  s.higherIsBetter = true;
-  s.targetMetric = config.targetAccuracy;
-  s.metricName = "held-out exact match";
-  s.resume = config.resume;
-  return s;
-}
-
 int trainAndDecode(const dates::TrainConfig &config) {
-  dates::Model model(config.seed);
-  examples::Seq2SeqTrainer<dates::Model> trainer(model, trainSettings(config));
+  dates::Model model(config.train.seed);
+  examples::Seq2SeqTrainer<dates::Model> trainer(model, config.train);
   trainer.resumeIfAsked();
 
   const EncodedPairs heldOut =
-      encode(dates::generateDates(config.seed, config.heldOutExamples, dates::Split::HeldOut));
+      encode(dates::generateDates(config.train.seed, config.heldOutExamples, dates::Split::HeldOut));
   std::printf("model: bi-GRU encoder, additive attention, GRU decoder; %lld parameters\n",
               static_cast<long long>(model.params().numel()));
   std::printf("data: %zu fresh training dates per epoch, %zu held-out dates (disjoint)\n",

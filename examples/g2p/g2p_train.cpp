@@ -19,27 +19,46 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
-#include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace {
 
+/// The g2p trainer's defaults of the common training settings.
+examples::TrainSettings defaultTrainSettings() {
+  examples::TrainSettings s;
+  s.outDir = "g2p-out";
+  s.seed = 1;
+  s.batchSize = 64;
+  s.lr = 3e-3;
+  s.decayEvery = 3000;
+  s.clipNorm = 5.0;
+  s.evalEvery = 1000;
+  s.epochs = 0;
+  s.maxSeconds = 1500;
+  s.maxSteps = 0;
+  s.higherIsBetter = false;
+  s.metricName = "dev WER";
+  s.resume = false;
+  s.pad = g2p::PAD;
+  s.bos = g2p::BOS;
+  return s;
+}
+
+examples::TrainOptionsSpec trainOptionsSpec() {
+  examples::TrainOptionsSpec spec;
+  spec.maxCount = 100000000;
+  spec.epochs = true;
+  spec.batchUnit = "words";
+  spec.evaluations = "dev evaluations";
+  return spec;
+}
+
 struct Config {
   std::string dict = g2p::defaultLexiconPath();
-  std::string outDir = "g2p-out";
-  bool resume = false;
+  examples::TrainSettings train = defaultTrainSettings();
   bool evaluateOnly = false;
-  double maxSeconds = 1500;
-  int64_t maxSteps = 0;
-  int64_t epochs = 0;
-  uint64_t seed = 1;
-  int64_t batchSize = 64;
-  double lr = 3e-3;
-  int64_t decayEvery = 3000;
-  double clipNorm = 5.0;
-  int64_t evalEvery = 1000;
   size_t devWords = 1000;   ///< dev words evaluated while training (0: all)
   size_t trainWords = 0;    ///< first N training words only (0: all)
   size_t testWords = 0;     ///< first N test words only (0: all)
@@ -60,33 +79,23 @@ struct Config {
       "(Debian package festlex-cmu) until --max-seconds, --max-steps or --epochs, then\n"
       "beam-decodes the test words and reports phone and word error rates.\n"
       "  --dict FILE        Festival-format lexicon (default %s)\n"
-      "  --out DIR          checkpoints and PNGs (default %s)\n"
-      "  --resume           continue from DIR/checkpoint.safetensors if it exists\n"
+      "%s"
       "  --evaluate-only    no training: evaluate DIR/best.safetensors (or checkpoint)\n"
-      "  --max-seconds S    training time budget, 0 for none (default %g)\n"
-      "  --max-steps N      stop after N training steps in all, 0 for none (default 0)\n"
-      "  --epochs N         stop after N epochs, 0 for none (default 0)\n"
-      "  --seed N           initialisation and batch order (default %llu)\n"
-      "  --batch N          words per batch (default %lld)\n"
-      "  --lr X             Adam learning rate (default %g), halved every\n"
-      "  --decay-every N    N steps (default %lld)\n"
-      "  --clip X           global gradient-norm clip (default %g)\n"
-      "  --eval-every N     steps between dev evaluations (default %lld)\n"
       "  --dev N            dev words evaluated while training, 0 for all (default %zu)\n"
       "  --train-words N    use the first N training words only, 0 for all (default 0)\n"
       "  --test-words N     evaluate the first N test words only, 0 for all (default 0)\n"
       "  --beam K           beam size of the test decoding (default %d)\n"
       "  --show N           test words printed, with their attention (default %d)\n"
       "  --images N         alignment PNGs written (default %d)\n",
-      d.dict.c_str(), d.outDir.c_str(), d.maxSeconds, static_cast<unsigned long long>(d.seed),
-      static_cast<long long>(d.batchSize), d.lr, static_cast<long long>(d.decayEvery),
-      d.clipNorm, static_cast<long long>(d.evalEvery), d.devWords, d.beam, d.show, d.images);
+      d.dict.c_str(), examples::trainOptionsUsage(d.train, trainOptionsSpec()).c_str(),
+      d.devWords, d.beam, d.show, d.images);
   std::exit(error.empty() ? 0 : 2);
 }
 
 Config parse(int argc, char **argv) {
   Config c;
-  const long long kMax = 100000000;
+  const examples::TrainOptionsSpec spec = trainOptionsSpec();
+  const long long kMax = spec.maxCount;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     auto value = [&]() -> std::string {
@@ -97,36 +106,15 @@ Config parse(int argc, char **argv) {
     auto integer = [&](long long lo, long long hi) {
       return examples::integerOption(arg, value(), lo, hi);
     };
-    auto real = [&](double lo, double hi) { return examples::realOption(arg, value(), lo, hi); };
     try {
       if (arg == "--help" || arg == "-h")
         usage("");
+      else if (examples::parseTrainOption(arg, value, c.train, spec))
+        continue;
       else if (arg == "--dict")
         c.dict = value();
-      else if (arg == "--out")
-        c.outDir = value();
-      else if (arg == "--resume")
-        c.resume = true;
       else if (arg == "--evaluate-only")
         c.evaluateOnly = true;
-      else if (arg == "--max-seconds")
-        c.maxSeconds = real(0, 1e7);
-      else if (arg == "--max-steps")
-        c.maxSteps = integer(0, kMax);
-      else if (arg == "--epochs")
-        c.epochs = integer(0, kMax);
-      else if (arg == "--seed")
-        c.seed = static_cast<uint64_t>(integer(0, std::numeric_limits<long long>::max()));
-      else if (arg == "--batch")
-        c.batchSize = integer(1, 65536);
-      else if (arg == "--lr")
-        c.lr = real(0, 10);
-      else if (arg == "--decay-every")
-        c.decayEvery = integer(1, kMax);
-      else if (arg == "--clip")
-        c.clipNorm = real(1e-6, 1e6);
-      else if (arg == "--eval-every")
-        c.evalEvery = integer(1, kMax);
       else if (arg == "--dev")
         c.devWords = static_cast<size_t>(integer(0, kMax));
       else if (arg == "--train-words")
@@ -236,7 +224,7 @@ void writeAlignmentImages(const Config &config, const EncodedWords &test,
     std::vector<std::string> letters;
     for (char ch : word)
       letters.push_back(std::string(1, ch));
-    std::string path = config.outDir + "/alignment-" + std::to_string(i) + ".png";
+    std::string path = config.train.outDir + "/alignment-" + std::to_string(i) + ".png";
     if (examples::writeAlignmentImage(path, letters, results[i].front(), g2p::phoneText,
                                       word + " -> " + g2p::joinPhones(bestPhones(results[i])),
                                       g2p::EOS))
@@ -259,24 +247,8 @@ int run(const Config &config) {
   if (train.words.empty() || dev.words.empty() || test.words.empty())
     throw std::runtime_error(config.dict + ": too few words for a train, dev and test split");
 
-  g2p::Model model(config.seed);
-  examples::TrainSettings settings;
-  settings.outDir = config.outDir;
-  settings.seed = config.seed;
-  settings.batchSize = config.batchSize;
-  settings.lr = config.lr;
-  settings.decayEvery = config.decayEvery;
-  settings.clipNorm = config.clipNorm;
-  settings.evalEvery = config.evalEvery;
-  settings.epochs = config.epochs;
-  settings.maxSeconds = config.maxSeconds;
-  settings.maxSteps = config.maxSteps;
-  settings.higherIsBetter = false;
-  settings.metricName = "dev WER";
-  settings.resume = config.resume;
-  settings.pad = g2p::PAD;
-  settings.bos = g2p::BOS;
-  examples::Seq2SeqTrainer<g2p::Model> trainer(model, settings);
+  g2p::Model model(config.train.seed);
+  examples::Seq2SeqTrainer<g2p::Model> trainer(model, config.train);
   std::printf("model: bi-LSTM encoder, additive attention, GRU decoder; %lld parameters\n",
               static_cast<long long>(model.params().numel()));
 
@@ -293,14 +265,14 @@ int run(const Config &config) {
       attnrt::loadCheckpoint(trainer.checkpointPath(), model.params(), nullptr);
       std::printf("evaluating %s\n", trainer.checkpointPath().c_str());
     } else {
-      throw std::runtime_error("--evaluate-only: no checkpoint in " + config.outDir);
+      throw std::runtime_error("--evaluate-only: no checkpoint in " + config.train.outDir);
     }
   } else {
     trainer.resumeIfAsked();
     std::printf("training on %zu words, %lld per batch; greedy dev WER on %zu dev words every "
                 "%lld steps\n",
-                train.words.size(), static_cast<long long>(config.batchSize), dev.words.size(),
-                static_cast<long long>(config.evalEvery));
+                train.words.size(), static_cast<long long>(config.train.batchSize), dev.words.size(),
+                static_cast<long long>(config.train.evalEvery));
     trainer.data = [&](int64_t) -> const examples::Seq2SeqExamples & { return train.ids; };
     trainer.evaluate = [&]() -> attnrt::EvalResult {
       g2p::Score s = score(dev, examples::decodeAll(model, dev.ids.sources, greedy, 256, g2p::PAD));

@@ -28,14 +28,14 @@
 #include "HalideRuntime.h"
 #include "HalideRuntimeCuda.h"
 
+#include "AttentionTestUtil.h"
+
 #include "test_bwd_d40_causal.h"
 #include "test_bwd_d40_causal_cuda.h"
 #include "test_bwd_d40_e72_nolen.h"
 #include "test_bwd_d64.h"
 #include "test_bwd_d64_avx2_causal.h"
 #include "test_bwd_d64_cuda.h"
-
-#include <dlfcn.h>
 
 #include <algorithm>
 #include <cmath>
@@ -45,6 +45,8 @@
 #include <vector>
 
 using Halide::Runtime::Buffer;
+using attn_test::Case;
+using attn_test::Device;
 
 namespace {
 
@@ -52,15 +54,7 @@ using BackwardFn = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t
                            halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
                            halide_buffer_t *, halide_buffer_t *, halide_buffer_t *);
 
-enum class Device { Cpu, CpuAvx2, Cuda };
-
-struct Kernel {
-  const char *name;
-  BackwardFn fn;
-  int headDim, valueDim;
-  bool causal, lengths;
-  Device device;
-};
+using Kernel = attn_test::Kernel<BackwardFn>;
 
 const Kernel kKernels[] = {
     {"bwd_d64", test_bwd_d64, 64, 64, false, true, Device::Cpu},
@@ -69,13 +63,6 @@ const Kernel kKernels[] = {
     {"bwd_d64_avx2_causal", test_bwd_d64_avx2_causal, 64, 64, true, true, Device::CpuAvx2},
     {"bwd_d40_causal_cuda", test_bwd_d40_causal_cuda, 40, 40, true, true, Device::Cuda},
     {"bwd_d64_cuda", test_bwd_d64_cuda, 64, 64, false, true, Device::Cuda},
-};
-
-struct Case {
-  const char *what;
-  int batch, heads, queries, keys;
-  std::vector<int> lengths; // per batch
-  float inputScale;         // multiplies q and k: larger scores stress the softmax
 };
 
 const Case kCases[] = {
@@ -250,22 +237,6 @@ int checkReferenceByFiniteDifferences() {
   return failures;
 }
 
-bool cudaDriverPresent() {
-  void *lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!lib)
-    lib = dlopen("libcuda.so", RTLD_LAZY | RTLD_LOCAL);
-  if (!lib)
-    return false;
-  using CuInit = int (*)(unsigned);
-  using CuDeviceGetCount = int (*)(int *);
-  auto init = reinterpret_cast<CuInit>(dlsym(lib, "cuInit"));
-  auto count = reinterpret_cast<CuDeviceGetCount>(dlsym(lib, "cuDeviceGetCount"));
-  int devices = 0;
-  bool ok = init && count && init(0) == 0 && count(&devices) == 0 && devices > 0;
-  dlclose(lib);
-  return ok;
-}
-
 Buffer<double> toDouble(const Buffer<float> &x) {
   Buffer<double> y(x.dim(0).extent(), x.dim(1).extent(), x.dim(2).extent(), x.dim(3).extent());
   y.for_each_element([&](int a, int b, int c, int d) { y(a, b, c, d) = x(a, b, c, d); });
@@ -299,34 +270,21 @@ Comparison compare(const Buffer<float> &got, const Buffer<double> &want) {
 
 int main() {
   constexpr double kTolerance = 1e-4; // relative to max(1, max |reference|); see the header
-  const bool haveCuda = cudaDriverPresent();
-  const bool haveAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const attn_test::Machine machine;
   int failures = checkReferenceByFiniteDifferences(), runs = 0;
   std::mt19937 rng(20261108);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
 
   for (const Kernel &kernel : kKernels) {
-    if (kernel.device == Device::Cuda && !haveCuda) {
-      printf("[SKIP] %-24s GPU execution: no CUDA driver/device (compiled for "
-             "host-cuda-cuda_capability_80 only)\n",
-             kernel.name);
+    if (machine.skips(kernel.name, kernel.device))
       continue;
-    }
-    if (kernel.device == Device::CpuAvx2 && !haveAvx2) {
-      printf("[SKIP] %-24s this CPU lacks AVX2/FMA\n", kernel.name);
-      continue;
-    }
     for (const Case &c : kCases) {
       const int D = kernel.headDim, E = kernel.valueDim;
       const int B = c.batch, H = c.heads, T = c.queries, S = c.keys;
       Buffer<float> q(D, T, H, B), k(D, S, H, B), v(E, S, H, B), dOut(E, T, H, B);
       Buffer<int32_t> lengths(B);
-      q.for_each_value([&](float &x) { x = c.inputScale * uniform(rng); });
-      k.for_each_value([&](float &x) { x = c.inputScale * uniform(rng); });
-      v.for_each_value([&](float &x) { x = uniform(rng); });
+      attn_test::fillInputs(c, rng, uniform, q, k, v, lengths);
       dOut.for_each_value([&](float &x) { x = uniform(rng); });
-      for (int b = 0; b < B; ++b)
-        lengths(b) = c.lengths[b];
 
       Reference ref = backward(toDouble(q), toDouble(k), toDouble(v), toDouble(dOut), c.lengths,
                                kernel.causal, kernel.lengths);
@@ -376,7 +334,7 @@ int main() {
       failures += ok ? 0 : 1;
     }
   }
-  if (haveCuda)
+  if (machine.cuda)
     halide_device_release(nullptr, halide_cuda_device_interface());
   printf("%d kernel runs, %d failures\n", runs, failures);
   return failures == 0 && runs > 0 ? 0 : 1;

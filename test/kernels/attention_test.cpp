@@ -11,6 +11,8 @@
 #include "HalideRuntime.h"
 #include "HalideRuntimeCuda.h"
 
+#include "AttentionTestUtil.h"
+
 #include "test_blocklocal_d40.h"
 #include "test_blocklocal_d64_causal.h"
 #include "test_fused_d40.h"
@@ -24,8 +26,6 @@
 #include "test_unfused_d40_causal.h"
 #include "test_unfused_d64.h"
 
-#include <dlfcn.h>
-
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -34,21 +34,15 @@
 #include <vector>
 
 using Halide::Runtime::Buffer;
+using attn_test::Case;
+using attn_test::Device;
 
 namespace {
 
 using KernelFn = int (*)(halide_buffer_t *, halide_buffer_t *, halide_buffer_t *,
                          halide_buffer_t *, halide_buffer_t *);
 
-enum class Device { Cpu, CpuAvx2, Cuda };
-
-struct Kernel {
-  const char *name;
-  KernelFn fn;
-  int headDim, valueDim;
-  bool causal, lengths;
-  Device device;
-};
+using Kernel = attn_test::Kernel<KernelFn>;
 
 const Kernel kKernels[] = {
     {"fused_d64", test_fused_d64, 64, 64, false, true, Device::Cpu},
@@ -63,13 +57,6 @@ const Kernel kKernels[] = {
     {"blocklocal_d40", test_blocklocal_d40, 40, 40, false, true, Device::Cpu},
     {"fused_d64_cuda", test_fused_d64_cuda, 64, 64, false, true, Device::Cuda},
     {"fused_d40_causal_cuda", test_fused_d40_causal_cuda, 40, 40, true, true, Device::Cuda},
-};
-
-struct Case {
-  const char *what;
-  int batch, heads, queries, keys;
-  std::vector<int> lengths; // per batch
-  float inputScale;         // multiplies q and k: larger scores stress the softmax
 };
 
 const Case kCases[] = {
@@ -121,53 +108,24 @@ void referenceAttention(const Buffer<float> &q, const Buffer<float> &k, const Bu
       }
 }
 
-bool cudaDriverPresent() {
-  void *lib = dlopen("libcuda.so.1", RTLD_LAZY | RTLD_LOCAL);
-  if (!lib)
-    lib = dlopen("libcuda.so", RTLD_LAZY | RTLD_LOCAL);
-  if (!lib)
-    return false;
-  using CuInit = int (*)(unsigned);
-  using CuDeviceGetCount = int (*)(int *);
-  auto init = reinterpret_cast<CuInit>(dlsym(lib, "cuInit"));
-  auto count = reinterpret_cast<CuDeviceGetCount>(dlsym(lib, "cuDeviceGetCount"));
-  int devices = 0;
-  bool ok = init && count && init(0) == 0 && count(&devices) == 0 && devices > 0;
-  dlclose(lib);
-  return ok;
-}
-
 } // namespace
 
 int main() {
   constexpr double kTolerance = 1e-4;
-  const bool haveCuda = cudaDriverPresent();
-  const bool haveAvx2 = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  const attn_test::Machine machine;
   int failures = 0, runs = 0;
   std::mt19937 rng(20261107);
   std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
 
   for (const Kernel &kernel : kKernels) {
-    if (kernel.device == Device::Cuda && !haveCuda) {
-      printf("[SKIP] %-24s GPU execution: no CUDA driver/device (compiled for "
-             "host-cuda-cuda_capability_80 only)\n",
-             kernel.name);
+    if (machine.skips(kernel.name, kernel.device))
       continue;
-    }
-    if (kernel.device == Device::CpuAvx2 && !haveAvx2) {
-      printf("[SKIP] %-24s this CPU lacks AVX2/FMA\n", kernel.name);
-      continue;
-    }
     for (const Case &c : kCases) {
       const int D = kernel.headDim, E = kernel.valueDim;
       Buffer<float> q(D, c.queries, c.heads, c.batch), k(D, c.keys, c.heads, c.batch),
           v(E, c.keys, c.heads, c.batch), out(E, c.queries, c.heads, c.batch);
       Buffer<int32_t> lengths(c.batch);
-      q.for_each_value([&](float &x) { x = c.inputScale * uniform(rng); });
-      k.for_each_value([&](float &x) { x = c.inputScale * uniform(rng); });
-      v.for_each_value([&](float &x) { x = uniform(rng); });
-      for (int b = 0; b < c.batch; ++b)
-        lengths(b) = c.lengths[b];
+      attn_test::fillInputs(c, rng, uniform, q, k, v, lengths);
       out.fill(NAN);
 
       int err = kernel.fn(q, k, v, lengths, out);
@@ -199,7 +157,7 @@ int main() {
       failures += ok ? 0 : 1;
     }
   }
-  if (haveCuda)
+  if (machine.cuda)
     halide_device_release(nullptr, halide_cuda_device_interface());
   printf("%d runs, %d failures\n", runs, failures);
   return failures == 0 && runs > 0 ? 0 : 1;
