@@ -13,7 +13,7 @@
 //     largest element-wise relative difference over the elements above 1e-3 of it);
 //   - throughput: target tokens/s of a full training step (loss + gradients, clip the global norm
 //     to 5, Adam at lr 3e-3 halved every 1500 steps, loss = mean per target token) over --steps
-//     fixed batches, best of --reps, at 1 thread and all threads (halide_set_num_threads /
+//     fixed batches, best of --reps, at 1 thread and all threads (attnrt::setThreads /
 //     torch.set_num_threads), with attnc's step split into gradient kernel / clip / Adam;
 //   - converge: training from the same weights over the same batch stream until greedy exact
 //     match on the held-out dates reaches --target (evaluated every --eval-every steps: greedy,
@@ -39,6 +39,7 @@
 #include "attnrt/Optim.h"
 #include "attnrt/Safetensors.h"
 #include "attnrt/Schedule.h"
+#include "attnrt/Threads.h"
 
 #include "HalideRuntime.h"
 
@@ -545,7 +546,7 @@ int main(int argc, char **argv) {
              100 * o.target, held.sources.size(), o.evalEvery, o.maxSteps, convergeThreads,
              convergeThreads > 1 ? "s" : "");
       fflush(stdout);
-      halide_set_num_threads(convergeThreads);
+      attnrt::setThreads(convergeThreads);
       Converged a = convergeAttnc(o.seed, stream, held, o, convergeThreads);
       Converged t;
       if (torchOk)
@@ -602,7 +603,7 @@ int main(int argc, char **argv) {
   for (int threads : threadCounts) {
     Row row;
     row.threads = threads;
-    halide_set_num_threads(threads);
+    attnrt::setThreads(threads); // 1: loops inline, no thread-pool locking
     Trainer t(o.seed);
     timePass(t, stream, o.steps); // untimed
     for (int rep = 0; rep < (o.reps + 1) / 2; ++rep)

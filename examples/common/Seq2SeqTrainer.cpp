@@ -84,6 +84,8 @@ bool parseTrainOption(const std::string &option, const std::function<std::string
     settings.clipNorm = real(1e-6, 1e6);
   else if (option == "--eval-every")
     settings.evalEvery = integer(1, spec.maxCount);
+  else if (option == "--threads")
+    settings.threads = static_cast<int>(integer(0, 1024));
   else
     return false;
   return true;
@@ -122,6 +124,8 @@ std::string trainOptionsUsage(const TrainSettings &d, const TrainOptionsSpec &sp
   text += format("  --clip X           global gradient-norm clip (default %g)\n", d.clipNorm);
   text += format("  --eval-every N     steps between %s (default %lld)\n",
                  spec.evaluations.c_str(), static_cast<long long>(d.evalEvery));
+  text += format("  --threads N        kernel threads, 0 for one per hardware thread (default %d)\n",
+                 d.threads);
   return text;
 }
 

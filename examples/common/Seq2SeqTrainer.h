@@ -37,6 +37,7 @@
 #include "attnrt/Decode.h"
 #include "attnrt/Optim.h"
 #include "attnrt/Schedule.h"
+#include "attnrt/Threads.h"
 #include "attnrt/TrainLoop.h"
 
 #include <algorithm>
@@ -88,6 +89,7 @@ struct TrainSettings {
   bool resume = false;              ///< continue from <outDir>/checkpoint.safetensors
   int64_t reportEvery = 10;         ///< steps between progress lines
   int32_t pad = PAD, bos = BOS;     ///< padding and the decoder's first input
+  int threads = 0;                  ///< kernel threads (attnrt::setThreads; 0: all)
 };
 
 /// Decodes every source (token ids, no BOS/EOS) in chunks of `chunk` rows;
@@ -139,6 +141,7 @@ public:
         adam_(adamOptions(settings_.lr)),
         schedule_(attnrt::Schedule::stepDecay(settings_.lr, settings_.decayEvery,
                                               settings_.decayFactor)) {
+    attnrt::setThreads(settings_.threads); // before any kernel runs
     std::filesystem::create_directories(settings_.outDir);
   }
 

@@ -10,6 +10,7 @@
 #include "attnrt/Checkpoint.h"
 #include "attnrt/Clip.h"
 #include "attnrt/Optim.h"
+#include "attnrt/Threads.h"
 #include "attnrt/TrainLoop.h"
 
 #include <gtest/gtest.h>
@@ -165,4 +166,33 @@ TEST(Training, ANonFiniteLossStopsTrainingWithItsReason) {
   EXPECT_NE(result.message.find("loss"), std::string::npos) << result.message;
 }
 
+TEST(Training, GradientsDoNotDependOnTheThreadCount) {
+  // setThreads(1) runs the kernels' parallel loops inline; more threads split
+  // them over the pool. Each output element is computed by one task either
+  // way, so the gradients are the same bit for bit.
+  ReversalTask task(64);
+  std::vector<int64_t> rows;
+  for (int64_t i = 0; i < 40; ++i)
+    rows.push_back(i);
+  attnrt::PaddedBatch src = attnrt::padExamples(task.sources, rows, {kPad});
+  attnrt::PaddedBatch tgt = attnrt::padExamples(task.targets, rows, {kPad});
+  std::vector<float> weights(rows.size(), 0.1f);
+  grad_seq2seq::Model model(3);
+  auto gradients = [&](int threads) {
+    attnrt::setThreads(threads);
+    attnrt::ParamStore grads = model.gradients();
+    model.gradient(src.ids, tgt.ids, src.lengths, tgt.lengths, kBos, weights, grads);
+    return grads;
+  };
+  attnrt::ParamStore pooled = gradients(2), inlined = gradients(1);
+  for (const std::string &name : pooled.names()) {
+    const attnrt::Tensor &a = pooled.get(name), &b = inlined.get(name);
+    for (int64_t i = 0; i < a.numel(); ++i)
+      ASSERT_EQ(a.data<float>()[i], b.data<float>()[i]) << name << "[" << i << "]";
+  }
+  EXPECT_THROW(attnrt::setThreads(-1), std::invalid_argument);
+  attnrt::setThreads(0);
+}
+
 } // namespace
+
