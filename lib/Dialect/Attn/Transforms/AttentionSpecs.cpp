@@ -52,9 +52,29 @@ llvm::SmallVector<int, 2> mlir::attn::contextAlphaCandidates(const EinsumSpec &s
   return found;
 }
 
-llvm::Optional<double> mlir::attn::scalarConstant(Value value) {
+/// The value of a scalar attn.constant, if `value` is one.
+static llvm::Optional<double> scalarConstant(Value value) {
   FloatAttr attr;
   if (!value.getDefiningOp<ConstantOp>() || !matchPattern(value, m_Constant(&attr)))
     return llvm::None;
   return attr.getValueAsDouble();
+}
+
+llvm::Optional<ScalarScaling> mlir::attn::scalarScaling(Operation *op) {
+  bool isDiv = isa<DivOp>(op);
+  if (!isDiv && !isa<MulOp>(op))
+    return llvm::None;
+  auto specAttr = op->getAttrOfType<StringAttr>("spec");
+  Optional<EinsumSpec> spec = specAttr ? EinsumSpec::parse(specAttr.getValue()) : llvm::None;
+  if (!spec || spec->inputs.size() != 2)
+    return llvm::None;
+  for (int x = 0; x < (isDiv ? 1 : 2); ++x) {
+    Optional<double> c = scalarConstant(op->getOperand(1 - x));
+    if (!c || spec->inputs[x] != spec->result || !spec->inputs[1 - x].empty())
+      continue;
+    if (isDiv && *c == 0.0)
+      return llvm::None;
+    return ScalarScaling{x, isDiv ? 1.0 / *c : *c};
+  }
+  return llvm::None;
 }

@@ -10,6 +10,7 @@
 
 #include "attn/Dialect/Attn/Einsum.h"
 
+#include "mlir/IR/Operation.h"
 #include "mlir/IR/Value.h"
 #include "llvm/ADT/Optional.h"
 #include "llvm/ADT/SmallVector.h"
@@ -29,8 +30,14 @@ int matchPairSpec(const EinsumSpec &spec, bool keepLast);
 /// "P s e"); empty if the spec has another form.
 llvm::SmallVector<int, 2> contextAlphaCandidates(const EinsumSpec &spec);
 
-/// The value of a scalar attn.constant, if `value` is one.
-llvm::Optional<double> scalarConstant(Value value);
+/// `x * c`, `c * x` (attn.mul) or `x / c` (attn.div, c != 0) with `c` a
+/// scalar attn.constant broadcast over `x` (spec "P,->P"): which operand is
+/// `x`, and the factor (c or 1/c).
+struct ScalarScaling {
+  int operand;
+  double factor;
+};
+llvm::Optional<ScalarScaling> scalarScaling(Operation *op);
 
 } // namespace attn
 } // namespace mlir

@@ -332,22 +332,11 @@ bool Differentiator::fusedAttentionRule(ContractOp op, Value dR) {
     Value scores = align.getX();
     double scale = 1.0;
     Operation *scaling = scores.getDefiningOp();
-    if (scaling && isa<MulOp, DivOp>(scaling) && scaling->hasOneUse()) {
-      auto scalingSpec = EinsumSpec::parse(scaling->getAttrOfType<StringAttr>("spec")
-                                               ? scaling->getAttrOfType<StringAttr>("spec")
-                                                     .getValue()
-                                               : StringRef());
-      bool isDiv = isa<DivOp>(scaling);
-      for (int i = 0; i < (isDiv ? 1 : 2) && scalingSpec; ++i) {
-        Optional<double> c = scalarConstant(scaling->getOperand(1 - i));
-        if (!c || (isDiv && *c == 0.0) || scalingSpec->inputs[i] != scalingSpec->result ||
-            !scalingSpec->inputs[1 - i].empty())
-          continue;
-        scale = isDiv ? 1.0 / *c : *c;
-        scores = scaling->getOperand(i);
-        break;
+    if (scaling && scaling->hasOneUse())
+      if (Optional<ScalarScaling> s = scalarScaling(scaling)) {
+        scale = s->factor;
+        scores = scaling->getOperand(s->operand);
       }
-    }
     auto score = scores.getDefiningOp<ContractOp>();
     if (!score || !score->hasOneUse() || score.getLengths())
       continue;

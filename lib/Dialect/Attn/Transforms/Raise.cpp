@@ -55,7 +55,6 @@ Optional<double> scaleOf(ScoreOp score) {
   return llvm::None;
 }
 
-
 /// (b) score * c, c * score, score / c => attn.score scaled_dot, when the
 /// score has no other use and the spec only broadcasts the scalar.
 template <typename OpTy>
@@ -63,32 +62,18 @@ struct ScaleScore : OpRewritePattern<OpTy> {
   using OpRewritePattern<OpTy>::OpRewritePattern;
   LogicalResult matchAndRewrite(OpTy op,
                                 PatternRewriter &rewriter) const override {
-    constexpr bool isDiv = std::is_same<OpTy, DivOp>::value;
-    Optional<StringRef> specStr = op.getSpec();
-    Optional<EinsumSpec> spec =
-        specStr ? EinsumSpec::parse(*specStr) : Optional<EinsumSpec>();
-    if (!spec)
+    Optional<ScalarScaling> scaling = scalarScaling(op);
+    if (!scaling)
       return failure();
-    for (int scoreIndex = 0; scoreIndex < (isDiv ? 1 : 2); ++scoreIndex) {
-      Value scoreValue = op->getOperand(scoreIndex);
-      auto score = scoreValue.getDefiningOp<ScoreOp>();
-      Optional<double> c = scalarConstant(op->getOperand(1 - scoreIndex));
-      if (!score || !score->hasOneUse() || !c || !scaleOf(score))
-        continue;
-      if (spec->inputs[scoreIndex] != spec->result ||
-          !spec->inputs[1 - scoreIndex].empty())
-        continue;
-      if (isDiv && *c == 0.0)
-        continue;
-      double scale = isDiv ? *scaleOf(score) / *c : *scaleOf(score) * *c;
-      rewriter.template replaceOpWithNewOp<ScoreOp>(
-          op, op.getType(),
-          ScoreKindAttr::get(rewriter.getContext(), ScoreKind::scaled_dot),
-          score.getQ(), score.getK(), Value(),
-          rewriter.getF32FloatAttr(static_cast<float>(scale)));
-      return success();
-    }
-    return failure();
+    auto score = op->getOperand(scaling->operand).template getDefiningOp<ScoreOp>();
+    if (!score || !score->hasOneUse() || !scaleOf(score))
+      return failure();
+    rewriter.template replaceOpWithNewOp<ScoreOp>(
+        op, op.getType(),
+        ScoreKindAttr::get(rewriter.getContext(), ScoreKind::scaled_dot),
+        score.getQ(), score.getK(), Value(),
+        rewriter.getF32FloatAttr(static_cast<float>(*scaleOf(score) * scaling->factor)));
+    return success();
   }
 };
 
