@@ -183,8 +183,9 @@ TEST(Gradients, TeacherForcedLossMatchesTheDecoderStep) {
   attnrt::DecoderMemory memory = model.encode(batch.src, batch.srcLengths);
   for (int32_t b = 0; b < 3; ++b) {
     attnrt::Tensor rows = attnrt::Tensor::fromVector<int32_t>({1}, {b});
-    attnrt::Tensor state(attnrt::DType::F32, {1, 4});
-    for (int k = 0; k < 4; ++k)
+    const int64_t hidden = memory.states[0].dim(1);
+    attnrt::Tensor state(attnrt::DType::F32, {1, hidden});
+    for (int64_t k = 0; k < hidden; ++k)
       state.at({0, k}) = memory.states[0].at({b, k});
     int32_t previous = batch.bos;
     double want = 0;

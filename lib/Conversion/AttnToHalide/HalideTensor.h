@@ -43,6 +43,10 @@ struct HalideTensor {
   /// [reduction...][panel] copy, so the reduction walks memory densely),
   /// and the accumulator is indexed (x % panel, ..., x / panel).
   int panel = 0;
+  /// Contractions: the one summed axis is the innermost of the operands and
+  /// the innermost output axis is not: each output is a dot product computed
+  /// in vector lanes along the summed axis (Schedule.cpp, scheduleDotCPU).
+  bool dotLanes = false;
 
   size_t rank() const { return extents.size(); }
 

@@ -40,6 +40,29 @@ struct ContractPlan {
   int panel = 0;       // panel width for that operand, 0: not repacked
 };
 
+/// One summed letter, the innermost of every operand that has it and at
+/// least 16 long, while some operand holds the innermost result letter at
+/// another axis (vectorising the result would gather along that operand).
+bool dotAlongSummed(const std::string &lhs, const std::string &rhs,
+                    const std::string &result, std::map<char, Expr> &extents) {
+  mlir::attn::EinsumSpec spec{{lhs, rhs}, result};
+  std::string summed = spec.summedLetters();
+  if (summed.size() != 1 || result.empty())
+    return false;
+  char s = summed[0], inner = result.back();
+  const int64_t *size = as_const_int(extents[s]);
+  if (!size || *size < 16)
+    return false;
+  bool strided = false;
+  for (const std::string *term : {&lhs, &rhs}) {
+    if (term->find(s) != std::string::npos && term->back() != s)
+      return false;
+    if (term->find(inner) != std::string::npos)
+      strided = true;
+  }
+  return strided;
+}
+
 ContractPlan plan(const std::string &lhs, const std::string &rhs,
                   const std::string &result, std::map<char, Expr> &extents) {
   ContractPlan p;
@@ -212,6 +235,8 @@ bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {
   t.role = StageRole::Contract;
   t.rowAxis = p.rowAxis;
   t.panel = p.panel;
+  t.dotLanes = !split && p.rowAxis < 0 && !op.getMasked() &&
+               dotAlongSummed(lhsTerm, rhsTerm, result, letters);
   for (int i = 0; i < r.dimensions(); ++i)
     t.reductionVars.push_back(r[i]);
   record(op.getResult(), t);

@@ -100,6 +100,10 @@ bool Lowerer::lowerBinary(mlir::Operation *op, std::string &error) {
       return max(x, y);
     return min(x, y);
   });
+  // Read by several consumers (e.g. a gate and its derivative in a backward
+  // step): computed once rather than inlined into each.
+  if (!op->getResult(0).hasOneUse() && t.rank() > 0)
+    t.role = StageRole::Pointwise;
   record(op->getResult(0), t);
   return true;
 }

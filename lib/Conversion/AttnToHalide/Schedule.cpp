@@ -30,6 +30,29 @@ constexpr int kRowTilesPerBlock = 8; // row tiles sharing one pass over the pane
 // together, so each row of the weight is read kStepPanelsPerTask * 32 wide).
 constexpr int kStepPanelsPerTask = 4;
 
+/// A contraction whose summed axis is contiguous in its operands while its
+/// innermost output axis is not (HalideTensor::dotLanes): vectorising the
+/// output axis would gather elements a row apart. Each output is instead a
+/// dot product accumulated in 16 lanes along the summed axis (rfactor), then
+/// summed across the lanes.
+void scheduleDotCPU(const HalideTensor &stage) {
+  Func acc = stage.accumulator;
+  std::vector<Var> args = acc.args(); // innermost first
+  acc.compute_root();
+  RVar outer(acc.name() + "_ro"), lane(acc.name() + "_ri");
+  Var u(acc.name() + "_lane");
+  Func lanes = acc.update()
+                   .split(stage.reductionVars[0], outer, lane, kVectorLanes,
+                          TailStrategy::GuardWithIf)
+                   .rfactor(lane, u);
+  lanes.compute_at(acc, args[0]).vectorize(u);
+  lanes.update().vectorize(u);
+  if (args.size() >= 2) {
+    acc.parallel(args.back());
+    acc.update().parallel(args.back());
+  }
+}
+
 void scheduleCPU(Func f, const std::vector<RVar> &reductionVars) {
   std::vector<Var> args = f.args(); // innermost first
   f.compute_root();
@@ -287,6 +310,8 @@ void Lowerer::schedule(const std::vector<Func> &outputs) {
         apply(panels, {});
       if (gpu)
         scheduleGPU(stage.accumulator);
+      else if (stage.dotLanes)
+        scheduleDotCPU(stage);
       else if (stage.rowAxis >= 0 && stage.rank() >= 2)
         scheduleContractCPU(stage);
       else

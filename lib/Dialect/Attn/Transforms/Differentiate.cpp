@@ -153,9 +153,16 @@ public:
         std::swap(lhs, rhs);
         std::swap(lt, rt);
       }
-      v = builder.create<ContractOp>(loc, lhs, rhs, lt + "," + rt + "->" + spec.result,
-                                     c.masked ? c.lengths : Value(),
-                                     c.masked ? StringRef(&c.masked, 1) : StringRef());
+      std::string terms = lt + "," + rt + "->" + spec.result;
+      if (spec.summedLetters().empty()) {
+        // Nothing summed (e.g. the adjoint of an element-wise product): an
+        // element-wise product, fused into its consumers, not a contraction.
+        bool same = lt == spec.result && rt == spec.result;
+        v = builder.create<MulOp>(loc, lhs, rhs, same ? StringRef() : StringRef(terms));
+      } else {
+        v = builder.create<ContractOp>(loc, lhs, rhs, terms, c.masked ? c.lengths : Value(),
+                                       c.masked ? StringRef(&c.masked, 1) : StringRef());
+      }
     } else {
       v = sumTo(builder, c.operands[0], spec.inputs[0], spec.result, c.lengths,
                 c.masked, loc);
