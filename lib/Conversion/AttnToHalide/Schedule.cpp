@@ -13,6 +13,9 @@
 // Contractions get register tiles (scheduleContractCPU); a recurrence step's
 // contraction with a loop-invariant weight gets its own variant
 // (scheduleStepContractCPU), and root-packed weight panels one task per panel.
+// A contraction summing along the operands' innermost axis into an output
+// whose innermost axis is strided in them is a dot product per output,
+// accumulated in vector lanes (scheduleDotCPU).
 //
 //===----------------------------------------------------------------------===//
 #include "Lowerer.h"
