@@ -193,8 +193,12 @@ public:
       tokens += n;
     // Mean loss per target token: every example weighs 1 / tokens.
     std::vector<float> weights(batch.size(), 1.0f / static_cast<float>(tokens));
+    // Dropout (if the model has any): a mask per step from the run's seed and
+    // the optimiser's step count, so a resumed run draws the same masks.
+    auto dropoutSeed = static_cast<uint32_t>(settings_.seed * 1000003u + adam_.stepCount());
     attnrt::Tensor losses = model_.gradient(src.ids, tgt.ids, src.lengths, tgt.lengths,
-                                            settings_.bos, weights, grads_);
+                                            settings_.bos, weights, grads_, nullptr,
+                                            dropoutSeed);
     double lossSum = 0;
     for (int64_t b = 0; b < batch.size(); ++b)
       lossSum += losses.template at<float>({b});

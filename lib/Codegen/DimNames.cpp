@@ -92,7 +92,7 @@ private:
     } else if (llvm::isa<attnd::UnaryOp, attnd::AlignOp, attnd::MaskOp,
                          attnd::ConcatOp, attnd::SliceOp, attnd::ReduceGradOp,
                          attnd::PadOp, attnd::ShiftOp, attnd::CrossEntropyGradOp,
-                         attnd::TruncateOp>(op)) {
+                         attnd::TruncateOp, attnd::DropoutOp>(op)) {
       set(result, of(op->getOperand(0)));
     } else if (auto u = llvm::dyn_cast<attnd::UnpickOp>(op)) {
       set(result, of(u.getLike()));

@@ -177,7 +177,7 @@ public:
     if (grad)
       os << "#include \"attnrt/TrainCall.h\"\n";
     os << "#include \"attnrt/Tensor.h\"\n\n"
-       << "#include <cstdint>\n#include <string>\n#include <vector>\n\n";
+       << "#include <cstdint>\n#include <optional>\n#include <string>\n#include <vector>\n\n";
     for (const ModelPlan &plan : plans)
       declareKernels(plan);
     os << "\nnamespace " << model << " {\n\n";
@@ -397,6 +397,21 @@ private:
       }
   }
 
+  static bool hasDropout(const std::vector<ArgInfo> &as) {
+    return std::any_of(as.begin(), as.end(),
+                       [](const ArgInfo &a) { return a.role == "dropout"; });
+  }
+
+  /// The dropout kernel argument (on/off, seed) from `dropoutSeed`.
+  void dropoutControl(const std::vector<ArgInfo> &as) {
+    if (!hasDropout(as)) {
+      os << "    (void)dropoutSeed; // the model has no dropout\n";
+      return;
+    }
+    os << "    attnrt::Tensor dropout_ = attnrt::Tensor::fromVector<int32_t>({2}, "
+          "{dropoutSeed ? 1 : 0, static_cast<int32_t>(dropoutSeed.value_or(0u))});\n";
+  }
+
   /// loss(...) and gradient(...): the training entries.
   void emitTraining(const ModelPlan &lossPlan, const ModelPlan &gradPlan) {
     mlir::FuncOp f = lossPlan.func;
@@ -405,8 +420,14 @@ private:
     os << "  /// Per-example losses [B] of a padded batch (the `loss` of the "
           ".attn file).\n";
     documentInputs(f, as);
-    os << "  attnrt::Tensor loss(" << declared << ") const {\n";
+    os << "  /// `dropoutSeed`: with a value, every dropout(x, p) of the model drops\n"
+          "  /// elements (the mask follows from the seed: pass e.g. the step\n"
+          "  /// number); without, dropout is off (evaluation)."
+       << (hasDropout(as) ? "\n" : " This model has none.\n");
+    os << "  attnrt::Tensor loss(" << declared
+       << ", std::optional<uint32_t> dropoutSeed = std::nullopt) const {\n";
     checkTrainingInputs(f, as, "loss");
+    dropoutControl(as);
     os << "    attnrt::Tensor losses = "
        << allocation(resultType(f, 0), dimsOf(f.getResultAttrDict(0))) << ";\n";
     emitSequence(lossPlan, as, {"losses"});
@@ -449,10 +470,14 @@ private:
        << "  /// sum_b weights[b] * loss_b (weights: B values, e.g. 1/B for "
           "the mean),\n"
        << "  /// and into `inputGrads` (if given) that of the float inputs.\n"
+       << "  /// `dropoutSeed` as for loss().\n"
        << "  attnrt::Tensor gradient(" << declared
        << ", const std::vector<float> &weights, attnrt::ParamStore &grads,"
-          " InputGradients *inputGrads = nullptr) const {\n";
+          " InputGradients *inputGrads = nullptr,\n"
+          "                          std::optional<uint32_t> dropoutSeed = std::nullopt)"
+          " const {\n";
     checkTrainingInputs(g, gs, "gradient");
+    dropoutControl(gs);
     os << "    if (static_cast<int64_t>(weights.size()) != check.value(\"B\"))\n"
        << "      throw std::invalid_argument(\"" << model
        << "::gradient: \" + std::to_string(weights.size()) + \" loss weights "
@@ -632,6 +657,8 @@ private:
         exprs[v] = as[i].name;
       else if (as[i].role == "lengths")
         exprs[v] = argName(as[i]) + "_t";
+      else if (as[i].role == "dropout")
+        exprs[v] = "dropout_";
       else
         exprs[v] = "params_.get(\"" + as[i].name + "\")";
     }

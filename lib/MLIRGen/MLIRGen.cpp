@@ -106,6 +106,8 @@ private:
   std::map<const Node *, mlir::Operation *> recurrences;
   std::vector<mlir::Value> inputArgs, paramArgs;
   std::map<std::string, mlir::Value> lengthsArgs;
+  mlir::Value dropoutControl; // the loss function's dropout argument, if any
+  std::map<const Node *, int64_t> dropoutSalts; // one per dropout(x, p)
 
   mlir::Location loc(const Location &l) {
     if (!l.valid())
@@ -282,6 +284,9 @@ private:
       sig.arg(mlir::attn::getLengthsType(&context),
               named("lengths", d, dimsAttr(true, {})));
     paramArguments(sig);
+    if (program.hasDropout) // on/off and the seed (HeaderEmitter: `dropout`)
+      sig.arg(mlir::RankedTensorType::get({2}, builder.getI32Type()),
+              named("dropout", "dropout", builder.getStrArrayAttr({"2"})));
     sig.result(argType(true, {}, sema::ElemType::F32),
                named(nullptr, "loss", dimsAttr(true, {})));
     mlir::Block *block =
@@ -297,8 +302,11 @@ private:
       lengthsArgs[d] = block->getArgument(arg++);
     for (size_t i = 0; i < program.params.size(); ++i)
       paramArgs.push_back(block->getArgument(arg++));
+    if (program.hasDropout)
+      dropoutControl = block->getArgument(arg++);
     mlir::Value value = emit(*loss.value);
     builder.create<mlir::ReturnOp>(loc(loss.loc), value);
+    dropoutControl = nullptr;
   }
 
   /// The names of the axes of `n` in canonical layout, batch named `batch`.
@@ -509,6 +517,15 @@ private:
     case Node::Binary:
       return emitBinary(n, axes, l);
     case Node::Unary:
+      if (n.fn == "dropout") {
+        // Only the training entries drop; the others read x as it is.
+        if (!dropoutControl)
+          return emit(*n.operands[0]);
+        int64_t salt = dropoutSalts.try_emplace(&n, static_cast<int64_t>(dropoutSalts.size()))
+                           .first->second;
+        return builder.create<mlir::attn::DropoutOp>(l, emit(*n.operands[0]),
+                                                     dropoutControl, n.alpha, salt);
+      }
       if (n.fn == "leaky_relu")
         return builder.create<mlir::attn::UnaryOp>(
             l, unaryFn(n.fn), emit(*n.operands[0]), static_cast<float>(n.alpha));

@@ -317,7 +317,7 @@ std::string Elaborator::suggest(const std::string &name, Scope &scope,
     for (const char *builtin : {"leaky_relu", "max", "min", "sum", "mean",
                                 "softmax", "concat", "split", "heads", "merge",
                                 "len", "zeros", "first", "last",
-                                "cross_entropy"})
+                                "cross_entropy", "dropout"})
       consider(builtin);
   }
   return best.empty() ? "" : "; did you mean '" + best + "'?";
@@ -840,6 +840,29 @@ NodePtr Elaborator::builtin(const ast::Expr &e, Scope &scope, bool &handled) {
     }
     NodePtr x = floatOperand(0);
     return x ? makeUnary(e.loc, fn, x, alpha) : nullptr;
+  }
+  if (fn == "dropout") {
+    // dropout(x, p): x in the training entries with each element zeroed
+    // with probability p (the others scaled by 1 / (1 - p)); x elsewhere.
+    if (!arity(2, 2))
+      return nullptr;
+    const ast::Expr &a = *e.operands[1];
+    if (a.kind != ast::Expr::Number || !(a.number >= 0 && a.number < 1)) {
+      error(a.loc, "the rate of dropout must be a number in [0, 1)");
+      return nullptr;
+    }
+    NodePtr x = floatOperand(0);
+    if (!x)
+      return nullptr;
+    program.hasDropout = true;
+    auto node = std::make_shared<Node>(Node::Unary, e.loc);
+    node->fn = fn;
+    node->alpha = a.number;
+    node->free = x->free;
+    node->shape = x->shape;
+    node->perExample = x->perExample;
+    node->operands.push_back(x);
+    return node;
   }
   if (fn == "max" || fn == "min" || fn == "sum" || fn == "mean" ||
       fn == "softmax") {

@@ -88,7 +88,7 @@ struct Node {
   std::vector<const IndexVar *> vars; // Bind, Define
   char op = 0;                        // Binary: + - * / and 'M' max, 'm' min
   std::string fn;                     // Unary: tanh, sigmoid, ...
-  double alpha = 0.01;                // Unary leaky_relu
+  double alpha = 0.01;                // Unary leaky_relu: slope; dropout: rate
   int lhsAxis = 0, rhsAxis = 0;       // Contract: trailing axes contracted
   ast::ReduceKind reduce = ast::ReduceKind::Sum;
   const IndexVar *over = nullptr;     // Reduce, Softmax
@@ -157,6 +157,7 @@ struct Program {
   std::optional<InputInfo> teacherTokens;
   std::vector<std::string> targetDims; // run-time dims of targets only
   std::optional<LossInfo> loss;
+  bool hasDropout = false; // dropout(x, p) somewhere: the loss takes a seed
   std::vector<ParamInfo> params;
   std::vector<OutputInfo> outputs;
   std::optional<DecoderInfo> decoder;

@@ -181,6 +181,8 @@ bool Lowerer::lower(mlir::Operation *op, std::string &error) {
     t = lowerScatterAdd(x);
   else if (auto x = llvm::dyn_cast<attnd::TruncateOp>(op))
     t = lowerTruncate(x);
+  else if (auto x = llvm::dyn_cast<attnd::DropoutOp>(op))
+    t = lowerDropout(x);
   else {
     error = "'" + op->getName().getStringRef().str() +
             "' cannot be lowered to Halide yet";

@@ -8,6 +8,8 @@
 //===----------------------------------------------------------------------===//
 #include "Lowerer.h"
 
+#include <algorithm>
+
 using namespace Halide;
 namespace attnd = mlir::attn;
 
@@ -231,6 +233,43 @@ HalideTensor Lowerer::lowerTruncate(attnd::TruncateOp op) {
     Expr p = step->reverse ? step->t + 1 : step->t;
     Expr cut = p % every == 0 && p > 0 && p < step->lengths(axes.vars[0]);
     return select(cut, 0.0f, x.at(axes.exprs()));
+  });
+}
+
+namespace {
+
+Expr u32(uint32_t v) { return Halide::Internal::make_const(UInt(32), v); }
+
+/// One round of a 32-bit integer hash (the MurmurHash3 finaliser) of
+/// `h` combined with `v`.
+Expr mixHash(Expr h, Expr v) {
+  h = h ^ cast<uint32_t>(v);
+  h = h * u32(0x85EBCA6Bu);
+  h = h ^ (h >> 13);
+  h = h * u32(0xC2B2AE35u);
+  return h ^ (h >> 16);
+}
+
+} // namespace
+
+HalideTensor Lowerer::lowerDropout(attnd::DropoutOp op) {
+  const HalideTensor &x = get(op.getX());
+  const HalideTensor &control = get(op.getControl());
+  double rate = op.getRate().convertToDouble();
+  // Kept when the hash, uniform over 32 bits, is at least rate * 2^32.
+  auto threshold = static_cast<uint32_t>(std::min(rate * 4294967296.0, 4294967295.0));
+  float scale = static_cast<float>(1.0 / (1.0 - rate));
+  auto salt = static_cast<uint32_t>(op.getSalt());
+  return define("dropout", x.extents, [&](const AxisVars &axes) {
+    Expr h = mixHash(cast<uint32_t>(control.at({Expr(1)})) * u32(0x9E3779B9u),
+                     u32(salt));
+    if (step) // each time step its own mask, alike in the forward and backward loops
+      h = mixHash(h, step->t);
+    for (const Var &v : axes.vars)
+      h = mixHash(h, v);
+    Expr value = x.at(axes.exprs());
+    Expr kept = select(h >= u32(threshold), value * scale, 0.0f);
+    return select(control.at({Expr(0)}) != 0, kept, value);
   });
 }
 

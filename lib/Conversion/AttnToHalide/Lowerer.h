@@ -104,6 +104,7 @@ private:
   /// that runs past the last row (20 rows in blocks of 16) would otherwise
   /// read lengths past their end and fail.
   HalideTensor lowerTruncate(mlir::attn::TruncateOp op);
+  HalideTensor lowerDropout(mlir::attn::DropoutOp op);
   Halide::Expr lengthOfRow(mlir::Value lengths, Halide::Expr row) const;
 };
 

@@ -850,6 +850,30 @@ def Attn_TruncateOp : Attn_Op<"truncate", [AllTypesMatch<["x", "result"]>]> {
   let builders = [OpBuilder<(ins "::mlir::Value":$x, "int64_t":$every)>];
 }
 
+def Attn_DropoutOp : Attn_Op<"dropout", [AllTypesMatch<["x", "result"]>]> {
+  let summary = "inverted dropout, deterministic from a seed";
+  let description = [{
+    `control` holds two i32: whether dropout is on, and the seed. On, each
+    element is kept with probability `1 - rate` and scaled by `1 / (1 - rate)`,
+    or zeroed; off, the result is `x`. Whether an element is kept is a hash of
+    the seed, `salt` (one per dropout in a model), the element's position and,
+    in a recurrence step, the time step: the same seed gives the same mask, so
+    the adjoint (an attn.dropout of the result's adjoint with the same
+    attributes) drops exactly the elements the forward pass dropped. The
+    language's `dropout(x, p)` becomes this op in the training entries only.
+
+    ```mlir
+    %y = attn.dropout %x, %ctl {rate = 1.000000e-01 : f32, salt = 0 : i64} : tensor<?x64xf32>, tensor<2xi32>
+    ```
+  }];
+  let arguments = (ins Attn_Tensor:$x, Attn_IdTensor:$control, F32Attr:$rate,
+                       I64Attr:$salt);
+  let results = (outs Attn_Tensor:$result);
+  let assemblyFormat = "$x `,` $control attr-dict `:` type($x) `,` type($control)";
+  let builders = [OpBuilder<(ins "::mlir::Value":$x, "::mlir::Value":$control,
+                                 "double":$rate, "int64_t":$salt)>];
+}
+
 def Attn_ScatterAddOp : Attn_Op<"scatter_add"> {
   let summary = "sums rows into a table by token ids (adjoint of attn.gather)";
   let description = [{

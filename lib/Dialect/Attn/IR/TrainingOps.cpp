@@ -239,6 +239,31 @@ void TruncateOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
 }
 
 //===----------------------------------------------------------------------===//
+// attn.dropout
+//===----------------------------------------------------------------------===//
+
+void DropoutOp::build(OpBuilder &builder, OperationState &state, Value x, Value control,
+                      double rate, int64_t salt) {
+  build(builder, state, x.getType(), x, control,
+        builder.getF32FloatAttr(static_cast<float>(rate)), builder.getI64IntegerAttr(salt));
+}
+
+LogicalResult DropoutOp::verifyOp() {
+  double rate = getRate().convertToDouble();
+  if (!(rate >= 0.0 && rate < 1.0))
+    return emitOpError() << "rate " << rate << " must be in [0, 1)";
+  auto control = getControl().getType().dyn_cast<RankedTensorType>();
+  if (!control || control.getRank() != 1 || control.getDimSize(0) != 2)
+    return emitOpError() << "control must be tensor<2xi32> (on/off, seed), not "
+                         << getControl().getType();
+  return success();
+}
+
+void DropoutOp::inferResultTypes(SmallVectorImpl<Type> &inferred) {
+  inferred.push_back(getX().getType());
+}
+
+//===----------------------------------------------------------------------===//
 // attn.scatter_add
 //===----------------------------------------------------------------------===//
 

@@ -473,6 +473,13 @@ LogicalResult Differentiator::rule(Operation *op) {
     contributeValue(r.getX(), b.create<ReduceGradOp>(loc, r, dR));
     return success();
   }
+  if (auto d = dyn_cast<DropoutOp>(op)) {
+    // The same mask (same seed, salt, positions and step), the same scale.
+    contributeValue(d.getX(), b.create<DropoutOp>(loc, dR, d.getControl(),
+                                                  d.getRate().convertToDouble(),
+                                                  static_cast<int64_t>(d.getSalt())));
+    return success();
+  }
   if (auto m = dyn_cast<MaskOp>(op)) {
     contributeValue(m.getX(), b.create<MaskOp>(loc, dR, m.getLengths(), m.getAxis()));
     return success();
