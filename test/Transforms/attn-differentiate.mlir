@@ -50,9 +50,11 @@ func @lin_forward(%x: tensor<?x4xf32> {attn.role = "input", attn.name = "x", att
 // Backpropagation through time: the adjoint of a forward recurrence is a
 // reversed recurrence over the forward sequences, the states each step read
 // (attn.shift of the stacked states and the initial state) and the adjoint
-// of the stacked states. Its step recomputes the forward step and carries
-// the state adjoint; the weight's gradient is one contraction over batch and
-// time after the loop, of the masked per-step pieces it stacks.
+// of the stacked states, and the forward values the adjoint reads (here the
+// tanh, which is the state: the stacked states themselves), so its step
+// recomputes nothing of the forward step and carries the state adjoint; the
+// weight's gradient is one contraction over batch and time after the loop,
+// of the masked per-step pieces it stacks.
 
 // CHECK-LABEL: func @rnn_grad(
 // CHECK-SAME: %[[XS:[a-z0-9]+]]: tensor<?x?x4xf32> {{[^}]*}}attn.name = "xs"
@@ -65,12 +67,11 @@ func @lin_forward(%x: tensor<?x4xf32> {attn.role = "input", attn.name = "x", att
 // CHECK: %[[DLAST:.*]] = attn.reduce_grad sum %[[LAST]]
 // CHECK: %[[DHS:.*]] = attn.unpick %[[DLAST]] like %[[HS]] lengths(%[[LEN]]) {axis = 1 : i64, last = true}
 // CHECK: %[[PREV:.*]] = attn.shift %[[HS]], %[[H0]] lengths(%[[LEN]]) {axis = 1 : i64} :
-// CHECK: %[[BW:.*]]:2 = attn.recurrence over %[[XS]], %[[PREV]], %[[DHS]] {axis = 1 : i64, reverse} init({{.*}}) lengths(%[[LEN]])
-// CHECK-NEXT: ^bb0(%[[XT:[a-z0-9]+]]: tensor<?x4xf32>, %[[HT:[a-z0-9]+]]: tensor<?x4xf32>, %[[DHT:[a-z0-9]+]]: tensor<?x4xf32>, %[[CARRY:[a-z0-9]+]]: tensor<?x4xf32>, %{{.*}}: tensor<?x4xf32>):
-// CHECK-NEXT: %[[P:.*]] = attn.contract %[[HT]], %[[U]] {spec = "bd,de->be"}
-// CHECK-NEXT: %[[S:.*]] = attn.add %[[XT]], %[[P]]
-// CHECK-NEXT: %[[N:.*]] = attn.unary tanh %[[S]]
+// CHECK: %[[BW:.*]]:2 = attn.recurrence over %[[XS]], %[[PREV]], %[[DHS]], %[[HS]] {axis = 1 : i64, reverse} init({{.*}}) lengths(%[[LEN]])
+// CHECK-NEXT: ^bb0(%[[XT:[a-z0-9]+]]: tensor<?x4xf32>, %[[HT:[a-z0-9]+]]: tensor<?x4xf32>, %[[DHT:[a-z0-9]+]]: tensor<?x4xf32>, %[[NT:[a-z0-9]+]]: tensor<?x4xf32>, %[[CARRY:[a-z0-9]+]]: tensor<?x4xf32>, %{{.*}}: tensor<?x4xf32>):
 // CHECK-NEXT: %[[DN:.*]] = attn.add %[[CARRY]], %[[DHT]]
+// CHECK-NEXT: %{{.*}} = attn.mul %[[NT]], %[[NT]]
+// CHECK-NOT: attn.unary tanh
 // CHECK: %[[DS:.*]] = attn.mul %[[DN]], %{{.*}}
 // CHECK-NEXT: %[[DH:.*]] = attn.contract %[[DS]], %[[U]] {spec = "be,de->bd"}
 // CHECK-NEXT: attn.yield %[[DH]], %[[DS]]
@@ -109,17 +110,21 @@ func @rnn_loss(%xs: tensor<?x?x4xf32> {attn.role = "input", attn.name = "xs", at
 // CHECK-SAME: %[[W:[a-z0-9]+]]: tensor<4x4xf32>
 // CHECK-SAME: %[[C0:[a-z0-9]+]]: tensor<4xf32>
 // CHECK: %[[H0:.*]] = attn.batch_broadcast %[[C0]] like %[[LEN]]
-// CHECK: %[[HS:.*]] = attn.recurrence over %[[XS]] {axis = 1 : i64, reverse} init(%[[H0]]) lengths(%[[LEN]])
-// CHECK: %[[M:.*]] = attn.reduce mean %[[HS]] lengths(%[[LEN]]) {axis = 1 : i64}
-// CHECK: %[[DHS:.*]] = attn.reduce_grad mean %[[HS]], %[[M]], %{{.*}} lengths(%[[LEN]]) {axis = 1 : i64}
-// CHECK: %[[NEXT:.*]] = attn.shift %[[HS]], %[[H0]] lengths(%[[LEN]]) {axis = 1 : i64, reverse}
-// CHECK: %[[BW:.*]]:4 = attn.recurrence over %[[XS]], %[[NEXT]], %[[DHS]] {axis = 1 : i64} init(
-// sigmoid' = s (1 - s), recomputed in the step
-// CHECK: attn.unary sigmoid
+// The forward loop also stacks x * h, which w's adjoint reads.
+// CHECK: %[[HS:.*]]:2 = attn.recurrence over %[[XS]] {axis = 1 : i64, reverse} init(%[[H0]], %{{.*}}) lengths(%[[LEN]])
+// CHECK: %[[P:.*]] = attn.mul
+// CHECK: attn.yield %{{.*}}, %[[P]]
+// CHECK: %[[M:.*]] = attn.reduce mean %[[HS]]#0 lengths(%[[LEN]]) {axis = 1 : i64}
+// CHECK: %[[DHS:.*]] = attn.reduce_grad mean %[[HS]]#0, %[[M]], %{{.*}} lengths(%[[LEN]]) {axis = 1 : i64}
+// CHECK: %[[NEXT:.*]] = attn.shift %[[HS]]#0, %[[H0]] lengths(%[[LEN]]) {axis = 1 : i64, reverse}
+// CHECK: %[[BW:.*]]:3 = attn.recurrence over %[[XS]], %[[NEXT]], %[[DHS]], %[[HS]]#1, %[[HS]]#0 {axis = 1 : i64} init(
+// sigmoid' = s (1 - s) from the stored sigmoid: nothing of the forward step
+// is recomputed
+// CHECK-NOT: attn.unary sigmoid
 // CHECK: attn.sub %{{.*}}, %{{.*}} {spec = ",ab->ab"}
 // CHECK: attn.yield
 // CHECK: %[[DINIT:.*]] = attn.pick %[[BW]]#0 lengths(%[[LEN]]) {axis = 1 : i64, last = true}
-// CHECK: %[[DW:.*]] = attn.contract %{{.*}}, %[[BW]]#3 {spec = "bae,bad->de"}
+// CHECK: %[[DW:.*]] = attn.contract %{{.*}}, %[[HS]]#1 {spec = "bae,bad->de"}
 // CHECK: %[[DC0:.*]] = attn.reduce sum %[[DINIT]] {axis = 0 : i64} : tensor<?x4xf32> -> tensor<4xf32>
 // CHECK: return %{{.*}}, %{{.*}}, %[[DW]], %[[DC0]]
 func @rev_loss(%xs: tensor<?x?x4xf32> {attn.role = "input", attn.name = "xs", attn.dims = ["B", "S", "H"]},

@@ -10,8 +10,9 @@
 // contraction of the result's adjoint with the other operand, `d_b += dR`
 // summed over the axes b was broadcast along. A recurrence's adjoint is a
 // recurrence running the other way (backpropagation through time): its step
-// recomputes the forward step from the stored states (attn.shift gives the
-// state each step read), then propagates the step's adjoints. What the
+// propagates the step's adjoints, reading the values of the forward step
+// they need from the forward loop, which stacks them as extra results (the
+// state each step read comes from attn.shift of the stacked states). What the
 // backward step contributes to values captured from outside (weights,
 // encoder outputs) is summed over time *after* the loop, as one contraction
 // over batch and time of per-step pieces the loop stacks, so the loop only
@@ -68,6 +69,120 @@ struct Deferred {
   Value target;
   Contribution contribution;
 };
+
+/// A copy of the forward loop `op` that also yields the step values `extra`
+/// (.first) as states, stacked after op's; op's results are replaced by the
+/// copy's first ones.
+RecurrenceOp addStackedValues(OpBuilder &b, RecurrenceOp op,
+                              ArrayRef<std::pair<Value, Value>> extra) {
+  Location loc = op.getLoc();
+  Block *step = op.getBodyBlock();
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPoint(op);
+  // Initial values of the stored states' types: the step at t = 0 (never
+  // read: each step overwrites them).
+  const int64_t axis = op.getAxis();
+  size_t numSeq = op.getSequences().size(), numStates = op.getInits().size();
+  BlockAndValueMapping first;
+  for (size_t i = 0; i < numSeq; ++i)
+    first.map(op.getStepArguments()[i],
+              b.create<PickOp>(loc, op.getSequences()[i], axis, false, Value()));
+  for (size_t k = 0; k < numStates; ++k)
+    first.map(op.getStateArguments()[k], op.getInits()[k]);
+  for (Operation &o : step->without_terminator())
+    b.clone(o, first);
+  SmallVector<Value, 8> inits(op.getInits().begin(), op.getInits().end());
+  for (auto &[value, copy] : extra)
+    inits.push_back(first.lookup(value));
+
+  auto recording = b.create<RecurrenceOp>(loc, op.getSequences(), inits, axis,
+                                          op.getLengths(), op.getReverse());
+  Block *newStep = recording.getBodyBlock();
+  BlockAndValueMapping moved;
+  for (size_t i = 0; i < step->getNumArguments(); ++i)
+    moved.map(step->getArgument(i), newStep->getArgument(i));
+  b.setInsertionPointToEnd(newStep);
+  for (Operation &o : step->without_terminator())
+    b.clone(o, moved);
+  SmallVector<Value, 8> yields;
+  for (Value v : cast<YieldOp>(step->getTerminator()).getValues())
+    yields.push_back(moved.lookupOrDefault(v));
+  for (auto &[value, copy] : extra)
+    yields.push_back(moved.lookup(value));
+  b.create<YieldOp>(loc, yields);
+  for (size_t k = 0; k < numStates; ++k)
+    op.getResult(k).replaceAllUsesWith(recording.getResult(k));
+  return recording;
+}
+
+/// Makes the forward loop `op` also stack, per step, the values of its step
+/// that the backward step reads (the clones in `recomputed`, in the order of
+/// op's step, that an adjoint op uses or that are in `liveOut`: values the
+/// caller reads after this, such as the operands of deferred sums), so that
+/// the backward step reads them as sequences instead of recomputing them.
+/// Each stored clone is replaced by a new argument of the backward step
+/// `body` (recorded in `replaced`) whose sequence is appended to `sequences`;
+/// dead clones are erased. Returns the forward loop that now provides op's
+/// results: a copy with more states, or op itself; the caller erases op if
+/// it was copied.
+RecurrenceOp recordStepValues(OpBuilder &b, RecurrenceOp op, ArrayRef<Operation *> recomputed,
+                              const DenseSet<Value> &liveOut, Block *body,
+                              SmallVectorImpl<Value> &sequences,
+                              DenseMap<Value, Value> &replaced) {
+  Block *step = op.getBodyBlock();
+  // Values of the step that vary with it (an invariant one has no batch axis
+  // to stack along).
+  DenseSet<Value> varying(step->getArguments().begin(), step->getArguments().end());
+  llvm::SmallPtrSet<Operation *, 32> clones(recomputed.begin(), recomputed.end());
+  SmallVector<std::pair<Value, Value>, 8> stored; // (forward value, clone)
+  size_t index = 0;
+  for (Operation &o : step->without_terminator()) {
+    Operation *clone = recomputed[index++];
+    bool varies = llvm::any_of(o.getOperands(), [&](Value v) { return varying.count(v); });
+    if (!varies)
+      continue;
+    for (auto [value, copy] : llvm::zip(o.getResults(), clone->getResults())) {
+      varying.insert(value);
+      auto ranked = copy.getType().dyn_cast<RankedTensorType>();
+      if (ranked && ranked.getRank() >= 1 &&
+          (liveOut.count(copy) ||
+           llvm::any_of(copy.getUsers(), [&](Operation *u) { return !clones.count(u); })))
+        stored.push_back({value, copy});
+    }
+  }
+  if (stored.empty())
+    return op;
+  // A stored value that the step yields as a state is stacked already.
+  auto yielded = cast<YieldOp>(step->getTerminator()).getValues();
+  auto stateOf = [&](Value v) -> int {
+    for (size_t k = 0; k < yielded.size(); ++k)
+      if (yielded[k] == v)
+        return static_cast<int>(k);
+    return -1;
+  };
+  SmallVector<std::pair<Value, Value>, 8> extra; // stored values that are no state
+  for (auto &entry : stored)
+    if (stateOf(entry.first) < 0)
+      extra.push_back(entry);
+
+  size_t numStates = op.getInits().size();
+  RecurrenceOp recording = extra.empty() ? op : addStackedValues(b, op, extra);
+
+  for (size_t j = 0, e = 0; j < stored.size(); ++j) {
+    auto [value, copy] = stored[j];
+    int state = stateOf(value);
+    Value arg = body->insertArgument(static_cast<unsigned>(sequences.size()), copy.getType(),
+                                     copy.getLoc());
+    sequences.push_back(recording.getResult(state >= 0 ? static_cast<unsigned>(state)
+                                                       : numStates + e++));
+    copy.replaceAllUsesWith(arg);
+    replaced[copy] = arg;
+  }
+  for (Operation *o : llvm::reverse(recomputed))
+    if (o->use_empty())
+      o->erase();
+  return recording;
+}
 
 class Differentiator {
 public:
@@ -575,6 +690,25 @@ LogicalResult Differentiator::recurrenceRule(RecurrenceOp op) {
   if (failed(inner.run(recomputed)))
     return failure();
 
+  // What the adjoint reads of the forward step is stored by the forward loop
+  // rather than recomputed here.
+  DenseSet<Value> liveOut;
+  for (const Deferred &d : inner.deferred)
+    liveOut.insert(d.contribution.operands.begin(), d.contribution.operands.end());
+  DenseMap<Value, Value> replaced;
+  RecurrenceOp recording =
+      recordStepValues(b, op, recomputed, liveOut, body, sequences, replaced);
+  auto current = [&](Value v) -> Value {
+    auto it = replaced.find(v);
+    return it == replaced.end() ? v : it->second;
+  };
+  for (Deferred &d : inner.deferred)
+    for (Value &v : d.contribution.operands)
+      v = current(v);
+  args.assign(body->getArguments().begin(), body->getArguments().end());
+  carried = ArrayRef<Value>(args).drop_front(sequences.size());
+  b.setInsertionPointToEnd(body);
+
   // Per-step values needed after the loop: sequence adjoints and the pieces
   // of deferred contributions. Sequence arguments are stacked already.
   SmallVector<Value, 8> yields;
@@ -674,6 +808,8 @@ LogicalResult Differentiator::recurrenceRule(RecurrenceOp op) {
     c.spec = spec.str();
     contribute(d.target, c);
   }
+  if (recording != op)
+    op.erase(); // its results now come from `recording`
   return success();
 }
 
