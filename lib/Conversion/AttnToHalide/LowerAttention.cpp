@@ -188,12 +188,7 @@ bool Lowerer::lower(mlir::Operation *op, std::string &error) {
             "' cannot be lowered to Halide yet";
     return false;
   }
-  // Element-wise values read by several consumers are computed once.
-  if (t.role == StageRole::Inline && !op->getResult(0).hasOneUse() &&
-      !llvm::isa<attnd::TransposeOp, attnd::ReshapeOp, attnd::SliceOp>(op) &&
-      t.rank() > 0)
-    t.role = StageRole::Pointwise;
-  record(op->getResult(0), t);
+  recordComputedOnceIfShared(op, t);
   return true;
 }
 

@@ -111,10 +111,8 @@ void Lowerer::materializeIfReused(mlir::Value operand, const std::string &term,
   bool reused = false;
   for (char c : result)
     reused |= term.find(c) == std::string::npos;
-  if (!reused)
-    return;
-  it->second.role = StageRole::Pointwise;
-  stages.push_back(it->second);
+  if (reused)
+    computeOnce(operand);
 }
 
 bool Lowerer::lowerContract(attnd::ContractOp op, std::string &error) {

@@ -55,6 +55,25 @@ void Lowerer::record(mlir::Value result, HalideTensor tensor) {
   values[result] = std::move(tensor);
 }
 
+bool Lowerer::isView(mlir::Operation *op) {
+  return llvm::isa<attnd::TransposeOp, attnd::ReshapeOp, attnd::SliceOp>(op);
+}
+
+void Lowerer::recordComputedOnceIfShared(mlir::Operation *op, HalideTensor tensor) {
+  if (tensor.role == StageRole::Inline && !op->getResult(0).hasOneUse() && !isView(op) &&
+      tensor.rank() > 0)
+    tensor.role = StageRole::Pointwise;
+  record(op->getResult(0), std::move(tensor));
+}
+
+void Lowerer::computeOnce(mlir::Value value) {
+  auto it = values.find(value);
+  if (it == values.end() || it->second.role != StageRole::Inline)
+    return;
+  it->second.role = StageRole::Pointwise;
+  stages.push_back(it->second);
+}
+
 /// Operand index expressions for an einsum term, given the result vars.
 static std::vector<Expr> termIndex(const std::string &term,
                                    const std::string &result,
@@ -100,11 +119,7 @@ bool Lowerer::lowerBinary(mlir::Operation *op, std::string &error) {
       return max(x, y);
     return min(x, y);
   });
-  // Read by several consumers (e.g. a gate and its derivative in a backward
-  // step): computed once rather than inlined into each.
-  if (!op->getResult(0).hasOneUse() && t.rank() > 0)
-    t.role = StageRole::Pointwise;
-  record(op->getResult(0), t);
+  recordComputedOnceIfShared(op, t);
   return true;
 }
 

@@ -125,14 +125,9 @@ HalideTensor Lowerer::lowerReduceGrad(attnd::ReduceGradOp op) {
 HalideTensor Lowerer::lowerPad(attnd::PadOp op) {
   // The zeros are a select over the whole padded extent, which evaluates
   // both sides: an inlined computation would run for the padding too.
-  auto in = values.find(op.getX());
   mlir::Operation *def = op.getX().getDefiningOp();
-  if (in != values.end() && in->second.role == StageRole::Inline && def &&
-      !llvm::isa<attnd::SliceOp, attnd::TransposeOp, attnd::ReshapeOp>(def) &&
-      in->second.rank() > 0) {
-    in->second.role = StageRole::Pointwise;
-    stages.push_back(in->second);
-  }
+  if (def && !isView(def))
+    computeOnce(op.getX());
   const HalideTensor &x = get(op.getX());
   int64_t axis = op.getAxis();
   int before = static_cast<int>(op.getBefore());

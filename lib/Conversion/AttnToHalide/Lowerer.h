@@ -56,6 +56,14 @@ private:
   HalideTensor define(llvm::StringRef name, std::vector<Halide::Expr> extents,
                       const std::function<Halide::Expr(const AxisVars &)> &body);
   void record(mlir::Value result, HalideTensor tensor);
+  /// Views (transpose, reshape, slice) are always inlined.
+  static bool isView(mlir::Operation *op);
+  /// Records the result of `op`, computed once rather than inlined into each
+  /// consumer when several read it (e.g. a gate and its derivative in a
+  /// backward step).
+  void recordComputedOnceIfShared(mlir::Operation *op, HalideTensor tensor);
+  /// Makes the inlined value `value` a computed stage.
+  void computeOnce(mlir::Value value);
 
   bool lowerBinary(mlir::Operation *op, std::string &error);
   HalideTensor lowerUnary(mlir::attn::UnaryOp op);
