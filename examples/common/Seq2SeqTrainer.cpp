@@ -129,4 +129,26 @@ std::string trainOptionsUsage(const TrainSettings &d, const TrainOptionsSpec &sp
   return text;
 }
 
+void parseTrainingCommandLine(int argc, char **argv, TrainSettings &settings,
+                              const TrainOptionsSpec &spec,
+                              const std::function<void(const std::string &)> &usage,
+                              const std::function<bool(const std::string &, const OptionValue &)> &own) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    OptionValue value = [&]() -> std::string {
+      if (i + 1 >= argc)
+        usage(arg + " needs a value");
+      return argv[++i];
+    };
+    try {
+      if (arg == "--help" || arg == "-h")
+        usage("");
+      else if (!parseTrainOption(arg, value, settings, spec) && !own(arg, value))
+        usage("unknown option " + arg);
+    } catch (const UsageError &e) {
+      usage(e.what());
+    }
+  }
+}
+
 } // namespace examples

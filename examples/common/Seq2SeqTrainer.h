@@ -314,6 +314,19 @@ bool parseTrainOption(const std::string &option, const std::function<std::string
 /// The usage lines of those options, with the defaults in `defaults`.
 std::string trainOptionsUsage(const TrainSettings &defaults, const TrainOptionsSpec &spec = {});
 
+/// A training app's value of its own option (see parseTrainingCommandLine).
+using OptionValue = std::function<std::string()>;
+
+/// The command line of a training app: --help / -h (`usage("")`), the common
+/// training options into `settings`, then `own(option, value)` for the app's
+/// options, which returns false for an unknown one. A missing value, a bad
+/// value (UsageError) or an unknown option calls `usage` with the message;
+/// `usage` must not return.
+void parseTrainingCommandLine(int argc, char **argv, TrainSettings &settings,
+                              const TrainOptionsSpec &spec,
+                              const std::function<void(const std::string &)> &usage,
+                              const std::function<bool(const std::string &, const OptionValue &)> &own);
+
 } // namespace examples
 
 #endif // ATTN_EXAMPLES_SEQ2SEQTRAINER_H

@@ -42,39 +42,28 @@ examples::TrainOptionsSpec trainOptionsSpec() {
 TrainConfig parse(int argc, char **argv) {
   TrainConfig c;
   const examples::TrainOptionsSpec spec = trainOptionsSpec();
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage(arg + " needs a value");
-      return argv[++i];
-    };
-    auto integer = [&](long long lo, long long hi) {
-      return examples::integerOption(arg, value(), lo, hi);
-    };
-    try {
-      if (arg == "--help" || arg == "-h")
-        usage("");
-      else if (examples::parseTrainOption(arg, value, c.train, spec))
-        continue;
-      else if (arg == "--target")
-        c.train.targetMetric = examples::realOption(arg, value(), 0, 1);
-      else if (arg == "--epoch-size")
-        c.examplesPerEpoch = static_cast<size_t>(integer(1, spec.maxCount));
-      else if (arg == "--held-out")
-        c.heldOutExamples = static_cast<size_t>(integer(1, spec.maxCount));
-      else if (arg == "--beam")
-        c.beam = static_cast<int>(integer(1, 100));
-      else if (arg == "--show")
-        c.show = static_cast<int>(integer(0, 1000));
-      else if (arg == "--images")
-        c.images = static_cast<int>(integer(0, 1000));
-      else
-        usage("unknown option " + arg);
-    } catch (const examples::UsageError &e) {
-      usage(e.what());
-    }
-  }
+  examples::parseTrainingCommandLine(
+      argc, argv, c.train, spec, usage,
+      [&](const std::string &arg, const examples::OptionValue &value) {
+        auto integer = [&](long long lo, long long hi) {
+          return examples::integerOption(arg, value(), lo, hi);
+        };
+        if (arg == "--target")
+          c.train.targetMetric = examples::realOption(arg, value(), 0, 1);
+        else if (arg == "--epoch-size")
+          c.examplesPerEpoch = static_cast<size_t>(integer(1, spec.maxCount));
+        else if (arg == "--held-out")
+          c.heldOutExamples = static_cast<size_t>(integer(1, spec.maxCount));
+        else if (arg == "--beam")
+          c.beam = static_cast<int>(integer(1, 100));
+        else if (arg == "--show")
+          c.show = static_cast<int>(integer(0, 1000));
+        else if (arg == "--images")
+          c.images = static_cast<int>(integer(0, 1000));
+        else
+          return false;
+        return true;
+      });
   return c;
 }
 

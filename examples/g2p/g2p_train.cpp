@@ -96,43 +96,32 @@ Config parse(int argc, char **argv) {
   Config c;
   const examples::TrainOptionsSpec spec = trainOptionsSpec();
   const long long kMax = spec.maxCount;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    auto value = [&]() -> std::string {
-      if (i + 1 >= argc)
-        usage(arg + " needs a value");
-      return argv[++i];
-    };
-    auto integer = [&](long long lo, long long hi) {
-      return examples::integerOption(arg, value(), lo, hi);
-    };
-    try {
-      if (arg == "--help" || arg == "-h")
-        usage("");
-      else if (examples::parseTrainOption(arg, value, c.train, spec))
-        continue;
-      else if (arg == "--dict")
-        c.dict = value();
-      else if (arg == "--evaluate-only")
-        c.evaluateOnly = true;
-      else if (arg == "--dev")
-        c.devWords = static_cast<size_t>(integer(0, kMax));
-      else if (arg == "--train-words")
-        c.trainWords = static_cast<size_t>(integer(0, kMax));
-      else if (arg == "--test-words")
-        c.testWords = static_cast<size_t>(integer(0, kMax));
-      else if (arg == "--beam")
-        c.beam = static_cast<int>(integer(1, 100));
-      else if (arg == "--show")
-        c.show = static_cast<int>(integer(0, 100000));
-      else if (arg == "--images")
-        c.images = static_cast<int>(integer(0, 1000));
-      else
-        usage("unknown option " + arg);
-    } catch (const examples::UsageError &e) {
-      usage(e.what());
-    }
-  }
+  examples::parseTrainingCommandLine(
+      argc, argv, c.train, spec, usage,
+      [&](const std::string &arg, const examples::OptionValue &value) {
+        auto integer = [&](long long lo, long long hi) {
+          return examples::integerOption(arg, value(), lo, hi);
+        };
+        if (arg == "--dict")
+          c.dict = value();
+        else if (arg == "--evaluate-only")
+          c.evaluateOnly = true;
+        else if (arg == "--dev")
+          c.devWords = static_cast<size_t>(integer(0, kMax));
+        else if (arg == "--train-words")
+          c.trainWords = static_cast<size_t>(integer(0, kMax));
+        else if (arg == "--test-words")
+          c.testWords = static_cast<size_t>(integer(0, kMax));
+        else if (arg == "--beam")
+          c.beam = static_cast<int>(integer(1, 100));
+        else if (arg == "--show")
+          c.show = static_cast<int>(integer(0, 100000));
+        else if (arg == "--images")
+          c.images = static_cast<int>(integer(0, 1000));
+        else
+          return false;
+        return true;
+      });
   return c;
 }
 

@@ -88,8 +88,9 @@ inline void checkAgainstDifferences(attnrt::Tensor &value, const attnrt::Tensor 
   EXPECT_LE(kinks, std::max<int64_t>(1, value.numel() / 20))
       << what << ": too many elements where the loss is not smooth";
   // A test that passes because every gradient is zero proves nothing.
-  if (value.numel() > 2)
+  if (value.numel() > 2) {
     EXPECT_GT(largest, 1e-3) << what << ": the loss barely depends on it";
+  }
 }
 
 /// Every parameter of `model` against differences of `objective`.
